@@ -1,0 +1,242 @@
+using Emulator.Core.Bus;
+using Emulator.Core.Cpu;
+using Emulator.Core.Translation;
+
+namespace Emulator.Core.Execution;
+
+/// <summary>
+/// The execution engine of one CPU: dispatches translated blocks (following chained successors), delivers
+/// exceptions with the double/triple-fault rules (SDM Vol. 3A §6.15 Table 6-5), takes NMI and INTR between blocks,
+/// idles in HLT until the next timer deadline, and keeps the virtual clock in step with retired instructions.
+/// </summary>
+public sealed class CpuCore
+{
+    private readonly VirtualClock _clock;
+    private long _clockedRetired;
+
+    public CpuCore(CpuState cpu, VirtualClock clock)
+    {
+        Cpu = cpu;
+        _clock = clock;
+        Cache = new TranslationCache(cpu);
+        _clockedRetired = cpu.Retired;
+    }
+
+    public CpuState Cpu { get; }
+
+    public TranslationCache Cache { get; }
+
+    /// <summary>Re-synchronises the clock bookkeeping after the retired count was restored (snapshots).</summary>
+    public void ResyncClock() => _clockedRetired = Cpu.Retired;
+
+    /// <summary>Runs until <paramref name="maxInstructions"/> more instructions have retired or something stops the CPU.</summary>
+    public StopReason Run(long maxInstructions)
+    {
+        var cpu = Cpu;
+        long end = cpu.Retired + maxInstructions;
+        if (end < cpu.Retired) end = long.MaxValue;
+        int mode = BlockCompiler.ModeOf(cpu);
+        TranslatedBlock? prev = null;
+        int prevExit = -1;
+        while (true)
+        {
+            if (cpu.StopRequested)
+            {
+                cpu.StopRequested = false;
+                return StopReason.StopRequested;
+            }
+            SyncClock();
+            if (_clock.NextDeadline <= _clock.Now)
+            {
+                _clock.RunDueTimers();
+                cpu.InterruptCheck = true;
+            }
+            if (cpu.Retired >= end) return StopReason.InstructionLimit;
+            if (cpu.InterruptCheck || cpu.Halted)
+            {
+                if (TakeInterrupt())
+                {
+                    mode = BlockCompiler.ModeOf(cpu);
+                    prev = null;
+                    if (cpu.StopRequested) continue;
+                }
+                if (cpu.Halted)
+                {
+                    if (cpu.Faulted)
+                    {
+                        prev = null;
+                        continue;
+                    }
+                    var idle = Idle();
+                    if (idle is not null) return idle.Value;
+                    continue;
+                }
+            }
+
+            TranslatedBlock? block = null;
+            if (prev is not null)
+            {
+                var cand = prevExit == 0 ? prev.Next0 : prev.Next1;
+                long epoch = prevExit == 0 ? prev.Epoch0 : prev.Epoch1;
+                if (cand is not null && cand.Valid && epoch == cpu.TranslationEpoch && cand.Mode == mode && cand.Linear == cpu.Cs.Base + (uint)cpu.Rip)
+                    block = cand;
+            }
+            if (block is null)
+            {
+                block = Cache.Find(mode);
+                if (block is null)
+                {
+                    DeliverPendingException();
+                    mode = BlockCompiler.ModeOf(cpu);
+                    prev = null;
+                    continue;
+                }
+                if (prev is not null)
+                {
+                    if (prevExit == 0)
+                    {
+                        prev.Next0 = block;
+                        prev.Epoch0 = cpu.TranslationEpoch;
+                    }
+                    else
+                    {
+                        prev.Next1 = block;
+                        prev.Epoch1 = cpu.TranslationEpoch;
+                    }
+                }
+            }
+            bool shadow = cpu.InterruptShadow;
+            bool singleStep = (mode & 64) != 0;
+            int r = block.Run(cpu);
+            if (shadow) cpu.InterruptShadow = false;
+            switch (r)
+            {
+                case BlockExit.Static0:
+                case BlockExit.Static1:
+                    prev = block;
+                    prevExit = r;
+                    break;
+                case BlockExit.Dynamic:
+                    prev = null;
+                    mode = BlockCompiler.ModeOf(cpu);
+                    break;
+                default:
+                    prev = null;
+                    DeliverPendingException();
+                    mode = BlockCompiler.ModeOf(cpu);
+                    singleStep = false;
+                    break;
+            }
+            if (singleStep && !cpu.Faulted)
+            {
+                // Single-step trap after the instruction (SDM Vol. 3A §17.3.1.4): #DB with DR6.BS.
+                cpu.Dr6 |= 1u << 14;
+                if (!Interrupts.Deliver(cpu, Vectors.DB, (uint)cpu.Rip, false)) DeliverPendingException();
+                mode = BlockCompiler.ModeOf(cpu);
+                prev = null;
+            }
+        }
+    }
+
+    private void SyncClock()
+    {
+        long delta = Cpu.Retired - _clockedRetired;
+        if (delta != 0)
+        {
+            _clock.AdvanceInstructions(delta);
+            _clockedRetired = Cpu.Retired;
+        }
+    }
+
+    /// <summary>In HLT: skips virtual time to the next timer deadline; null means "go on running".</summary>
+    private StopReason? Idle()
+    {
+        var cpu = Cpu;
+        bool canWake = (cpu.Eflags & Eflags.IF) != 0 || cpu.NmiPending;
+        if (_clock.NextDeadline == long.MaxValue)
+        {
+            return canWake ? StopReason.Idle : StopReason.HaltedForever;
+        }
+        _clock.AdvanceTo(_clock.NextDeadline);
+        _clock.RunDueTimers();
+        cpu.InterruptCheck = true;
+        return null;
+    }
+
+    /// <summary>Delivers NMI or INTR if one can be taken now. True when control was transferred.</summary>
+    private bool TakeInterrupt()
+    {
+        var cpu = Cpu;
+        cpu.InterruptCheck = false;
+        if (cpu.InterruptShadow) 
+        {
+            cpu.InterruptCheck = true;
+            return false;
+        }
+        if (cpu.NmiPending && !cpu.NmiBlocked)
+        {
+            cpu.NmiPending = false;
+            cpu.NmiBlocked = true;
+            cpu.Halted = false;
+            if (!Interrupts.Deliver(cpu, Vectors.NMI, (uint)cpu.Rip, false)) DeliverPendingException();
+            return true;
+        }
+        var pic = cpu.InterruptController;
+        if (pic is null || (cpu.Eflags & Eflags.IF) == 0) return false;
+        if (!pic.InterruptPending) return false;
+        byte vector = pic.Acknowledge();
+        cpu.Halted = false;
+        if (!Interrupts.Deliver(cpu, vector, (uint)cpu.Rip, false)) DeliverPendingException();
+        cpu.InterruptCheck = true;
+        return true;
+    }
+
+    /// <summary>Delivers the exception recorded on the CPU, escalating to #DF or a triple fault (SDM Vol. 3A Table 6-5).</summary>
+    private void DeliverPendingException()
+    {
+        var cpu = Cpu;
+        int first = -1;
+        for (int attempt = 0; attempt < 3 && cpu.Faulted; attempt++)
+        {
+            int vector = cpu.PendingVector;
+            uint error = cpu.PendingErrorCode;
+            bool hasError = cpu.PendingHasErrorCode;
+            cpu.Faulted = false;
+            cpu.PendingVector = -1;
+            if (first >= 0)
+            {
+                bool firstContributory = Vectors.IsContributory(first);
+                if (first == Vectors.DF)
+                {
+                    TripleFault();
+                    return;
+                }
+                if ((firstContributory && Vectors.IsContributory(vector)) || (first == Vectors.PF && (vector == Vectors.PF || Vectors.IsContributory(vector))))
+                {
+                    vector = Vectors.DF;
+                    error = 0;
+                    hasError = true;
+                }
+            }
+            if (!cpu.ProtectedMode) hasError = false;
+            first = vector;
+            if (vector == Vectors.DB) cpu.Eflags |= 0; // trap/fault distinction is the raiser's business
+            if (Interrupts.Deliver(cpu, vector, (uint)cpu.Rip, false, hasError, error)) return;
+        }
+        if (cpu.Faulted) TripleFault();
+    }
+
+    private void TripleFault()
+    {
+        var cpu = Cpu;
+        cpu.Faulted = false;
+        cpu.PendingVector = -1;
+        cpu.StopRequested = true;
+        cpu.Halted = false;
+        ShutdownPending = true;
+        cpu.ShutdownRequested?.Invoke();
+    }
+
+    /// <summary>Set when the last stop was a shutdown (triple fault); the machine resets or powers off.</summary>
+    public bool ShutdownPending { get; set; }
+}

@@ -1,0 +1,299 @@
+using System.Runtime.InteropServices;
+using Emulator.Core.Bus;
+
+namespace Emulator.Core.Memory;
+
+/// <summary>
+/// The physical address space: RAM in 4 KiB pages of native memory (shareable copy-on-write between execution
+/// states), ROM images, MMIO regions, and unassigned space (reads all ones, writes ignored). Addresses at or above
+/// 4 GiB are unassigned. Frames that hold translated code are write-protected for the fast path, so every store to
+/// them reaches <see cref="CodeWritten"/> first.
+/// </summary>
+public sealed unsafe class PhysicalMemory : IDmaMemory, IDisposable
+{
+    public const int PageShift = 12;
+    public const int PageSize = 1 << PageShift;
+    private const int FrameCount = 1 << 20; // 4 GiB / 4 KiB
+
+    private enum FrameKind : byte { Unassigned, Ram, Rom, Mmio }
+
+    private readonly FrameKind[] _kind = new FrameKind[FrameCount];
+    private readonly RamPage?[] _ram;
+    private readonly nint[] _romPtr = new nint[FrameCount];
+    private readonly MmioRegion?[] _mmio = new MmioRegion?[FrameCount];
+    private readonly bool[] _shadowWriteIgnored = new bool[FrameCount];
+    private readonly byte[] _codeCount = new byte[FrameCount];
+    private readonly List<nint> _romAllocations = new();
+    private readonly nint _zeroPage;
+    private bool _disposed;
+
+    /// <summary>Called before a store modifies a frame that holds translated code (argument: the frame number).</summary>
+    public Action<ulong>? CodeWritten { get; set; }
+
+    public ulong RamSize { get; }
+
+    public PhysicalMemory(ulong ramSize)
+    {
+        if (ramSize == 0 || ramSize % PageSize != 0 || ramSize > 0xFFFF_F000ul)
+            throw new ArgumentOutOfRangeException(nameof(ramSize), "RAM size must be a non-zero multiple of 4 KiB below 4 GiB");
+        RamSize = ramSize;
+        _ram = new RamPage?[ramSize >> PageShift];
+        _zeroPage = (nint)NativeMemory.AlignedAlloc(PageSize, PageSize);
+        NativeMemory.Clear((void*)_zeroPage, PageSize);
+        for (ulong f = 0; f < ramSize >> PageShift; f++) _kind[f] = FrameKind.Ram;
+    }
+
+    private PhysicalMemory(PhysicalMemory parent)
+    {
+        RamSize = parent.RamSize;
+        _ram = new RamPage?[parent._ram.Length];
+        _zeroPage = (nint)NativeMemory.AlignedAlloc(PageSize, PageSize);
+        NativeMemory.Clear((void*)_zeroPage, PageSize);
+        Array.Copy(parent._kind, _kind, FrameCount);
+        Array.Copy(parent._romPtr, _romPtr, FrameCount);
+        Array.Copy(parent._mmio, _mmio, FrameCount);
+        Array.Copy(parent._shadowWriteIgnored, _shadowWriteIgnored, FrameCount);
+        for (int i = 0; i < _ram.Length; i++)
+        {
+            var p = parent._ram[i];
+            if (p is null) continue;
+            p.AddRef();
+            _ram[i] = p;
+        }
+    }
+
+    /// <summary>
+    /// A copy of this address space whose RAM pages are shared copy-on-write with this one: O(pages) reference
+    /// bumps, no copying. ROM and MMIO mappings are carried over (MMIO handlers must be re-registered by the forked
+    /// machine's own devices with <see cref="MapMmio"/>).
+    /// </summary>
+    public PhysicalMemory Fork() => new(this);
+
+    public bool IsRam(ulong address) => address < RamSize && _kind[address >> PageShift] == FrameKind.Ram;
+
+    /// <summary>Maps a ROM image; guest stores to it are ignored. Length is rounded up to whole pages.</summary>
+    public void MapRom(ulong address, ReadOnlySpan<byte> image)
+    {
+        CheckRange(address, (ulong)image.Length);
+        int pages = (image.Length + PageSize - 1) / PageSize;
+        var block = (byte*)NativeMemory.AlignedAlloc((nuint)(pages * PageSize), PageSize);
+        NativeMemory.Clear(block, (nuint)(pages * PageSize));
+        image.CopyTo(new Span<byte>(block, image.Length));
+        _romAllocations.Add((nint)block);
+        for (int i = 0; i < pages; i++)
+        {
+            ulong f = (address >> PageShift) + (ulong)i;
+            _kind[f] = FrameKind.Rom;
+            _romPtr[f] = (nint)(block + i * PageSize);
+        }
+    }
+
+    public void MapMmio(ulong address, ulong size, IMmioHandler handler)
+    {
+        CheckRange(address, size);
+        var region = new MmioRegion(address, handler);
+        for (ulong f = address >> PageShift; f < (address + size + PageSize - 1) >> PageShift; f++)
+        {
+            _kind[f] = FrameKind.Mmio;
+            _mmio[f] = region;
+        }
+    }
+
+    /// <summary>Returns a range to plain RAM (below <see cref="RamSize"/>) or to unassigned space.</summary>
+    public void Unmap(ulong address, ulong size)
+    {
+        CheckRange(address, size);
+        for (ulong f = address >> PageShift; f < (address + size + PageSize - 1) >> PageShift; f++)
+        {
+            _kind[f] = (f << PageShift) < RamSize ? FrameKind.Ram : FrameKind.Unassigned;
+            _mmio[f] = null;
+            _shadowWriteIgnored[f] = false;
+        }
+    }
+
+    /// <summary>
+    /// Shadow-RAM control for the BIOS area (i440FX PAM): reads come from RAM or from the ROM mapped there, and
+    /// writes go to RAM or are ignored.
+    /// </summary>
+    public void SetShadow(ulong address, ulong size, bool readRam, bool writeRam)
+    {
+        CheckRange(address, size);
+        for (ulong f = address >> PageShift; f < (address + size + PageSize - 1) >> PageShift; f++)
+        {
+            if ((f << PageShift) >= RamSize) continue;
+            if (readRam || _romPtr[f] == 0) _kind[f] = FrameKind.Ram;
+            else _kind[f] = FrameKind.Rom;
+            _shadowWriteIgnored[f] = !writeRam;
+        }
+    }
+
+    private static void CheckRange(ulong address, ulong size)
+    {
+        if (size == 0 || address + size > 1ul << 32 || address + size < address)
+            throw new ArgumentOutOfRangeException(nameof(address), "physical range outside the 4 GiB address space");
+    }
+
+    /// <summary>Host pointer for reading a frame directly, or 0 when reads must take the slow path (MMIO, unassigned).</summary>
+    public nint ReadPointer(ulong frame)
+    {
+        if (frame >= FrameCount) return 0;
+        switch (_kind[frame])
+        {
+            case FrameKind.Ram:
+                return _ram[frame] is { } p ? p.Data : _zeroPage;
+            case FrameKind.Rom:
+                return _romPtr[frame];
+            default:
+                return 0;
+        }
+    }
+
+    /// <summary>
+    /// Host pointer for writing a frame directly, or 0 when writes must take the slow path (ROM, MMIO, code
+    /// frames, ignored shadow writes). Makes the page private to this address space if it was shared.
+    /// </summary>
+    public nint WritePointer(ulong frame)
+    {
+        if (frame >= FrameCount || _kind[frame] != FrameKind.Ram || _shadowWriteIgnored[frame] || _codeCount[frame] != 0) return 0;
+        return OwnPage(frame);
+    }
+
+    private nint OwnPage(ulong frame)
+    {
+        var p = _ram[frame];
+        if (p is null)
+        {
+            p = new RamPage();
+            _ram[frame] = p;
+        }
+        else if (p.Shared)
+        {
+            var copy = new RamPage();
+            NativeMemory.Copy((void*)p.Data, (void*)copy.Data, PageSize);
+            p.Release();
+            _ram[frame] = copy;
+            p = copy;
+        }
+        return p.Data;
+    }
+
+    /// <summary>Marks or unmarks a frame as holding translated code.</summary>
+    public void SetCodeFrame(ulong frame, bool code)
+    {
+        if (frame < FrameCount) _codeCount[frame] = code ? (byte)1 : (byte)0;
+    }
+
+    public bool IsCodeFrame(ulong frame) => frame < FrameCount && _codeCount[frame] != 0;
+
+    public ulong Read(ulong address, int size)
+    {
+        if ((address & (PageSize - 1)) + (ulong)size > PageSize)
+        {
+            ulong v = 0;
+            for (int i = 0; i < size; i++) v |= (ulong)Read(address + (ulong)i, 1) << (8 * i);
+            return v;
+        }
+        ulong frame = address >> PageShift;
+        nint p = ReadPointer(frame);
+        if (p != 0)
+        {
+            byte* b = (byte*)p + (address & (PageSize - 1));
+            return size switch
+            {
+                1 => *b,
+                2 => *(ushort*)b,
+                4 => *(uint*)b,
+                _ => *(ulong*)b,
+            };
+        }
+        if (frame < FrameCount && _mmio[frame] is { } region && _kind[frame] == FrameKind.Mmio)
+        {
+            ulong v = region.Handler.Read(address - region.Base, size);
+            return size == 8 ? v : v & ((1ul << (8 * size)) - 1);
+        }
+        return size == 8 ? ulong.MaxValue : (1ul << (8 * size)) - 1;
+    }
+
+    public void Write(ulong address, int size, ulong value)
+    {
+        if ((address & (PageSize - 1)) + (ulong)size > PageSize)
+        {
+            for (int i = 0; i < size; i++) Write(address + (ulong)i, 1, value >> (8 * i));
+            return;
+        }
+        ulong frame = address >> PageShift;
+        if (frame >= FrameCount) return;
+        switch (_kind[frame])
+        {
+            case FrameKind.Ram:
+                if (_shadowWriteIgnored[frame]) return;
+                if (_codeCount[frame] != 0) CodeWritten?.Invoke(frame);
+                byte* b = (byte*)OwnPage(frame) + (address & (PageSize - 1));
+                switch (size)
+                {
+                    case 1: *b = (byte)value; break;
+                    case 2: *(ushort*)b = (ushort)value; break;
+                    case 4: *(uint*)b = (uint)value; break;
+                    default: *(ulong*)b = value; break;
+                }
+                return;
+            case FrameKind.Mmio:
+                var region = _mmio[frame]!;
+                region.Handler.Write(address - region.Base, size, value);
+                return;
+            default:
+                return;
+        }
+    }
+
+    public bool ReadPhysical(ulong address, Span<byte> destination)
+    {
+        if (address + (ulong)destination.Length < address || address + (ulong)destination.Length > 1ul << 32) return false;
+        int done = 0;
+        while (done < destination.Length)
+        {
+            ulong a = address + (ulong)done;
+            int chunk = (int)Math.Min((ulong)(destination.Length - done), PageSize - (a & (PageSize - 1)));
+            nint p = ReadPointer(a >> PageShift);
+            if (p == 0) return false;
+            new ReadOnlySpan<byte>((byte*)p + (a & (PageSize - 1)), chunk).CopyTo(destination.Slice(done));
+            done += chunk;
+        }
+        return true;
+    }
+
+    public bool WritePhysical(ulong address, ReadOnlySpan<byte> source)
+    {
+        if (address + (ulong)source.Length < address || address + (ulong)source.Length > 1ul << 32) return false;
+        // Check the whole range first so a rejected transfer moves nothing.
+        for (ulong f = address >> PageShift; f <= (address + (ulong)Math.Max(source.Length, 1) - 1) >> PageShift; f++)
+        {
+            if (_kind[f] != FrameKind.Ram) return false;
+        }
+        int done = 0;
+        while (done < source.Length)
+        {
+            ulong a = address + (ulong)done;
+            int chunk = (int)Math.Min((ulong)(source.Length - done), PageSize - (a & (PageSize - 1)));
+            ulong frame = a >> PageShift;
+            if (!_shadowWriteIgnored[frame])
+            {
+                if (_codeCount[frame] != 0) CodeWritten?.Invoke(frame);
+                source.Slice(done, chunk).CopyTo(new Span<byte>((byte*)OwnPage(frame) + (a & (PageSize - 1)), chunk));
+            }
+            done += chunk;
+        }
+        return true;
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var p in _ram) p?.Release();
+        foreach (var r in _romAllocations) NativeMemory.AlignedFree((void*)r);
+        NativeMemory.AlignedFree((void*)_zeroPage);
+    }
+
+    private sealed record MmioRegion(ulong Base, IMmioHandler Handler);
+}

@@ -1,0 +1,251 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using Emulator.Core.Cpu;
+using Emulator.Core.Memory;
+using Iced.Intel;
+using Label = System.Reflection.Emit.Label;
+using FlowControl = Iced.Intel.FlowControl;
+
+namespace Emulator.Core.Translation;
+
+/// <summary>
+/// Decodes a guest block with Iced and emits it as IL into a <see cref="DynamicMethod"/>. A block ends at a control
+/// transfer, at the end of its page (an instruction that crosses the page is a block of its own), at the CS limit,
+/// or after <see cref="MaxInstructions"/>. Instructions whose semantics are not inlined call their
+/// <see cref="Helpers"/> method with the decoded instruction by reference.
+/// </summary>
+internal sealed class BlockCompiler
+{
+    public const int MaxInstructions = 48;
+
+    private static readonly FieldInfo FRip = Field(nameof(CpuState.Rip));
+    private static readonly FieldInfo FRetired = Field(nameof(CpuState.Retired));
+    private static readonly FieldInfo FCs = Field(nameof(CpuState.Cs));
+    private static readonly FieldInfo FSegLimit = typeof(Segment).GetField(nameof(Segment.Limit))!;
+    private static readonly FieldInfo FInstructions = typeof(TranslatedBlock).GetField(nameof(TranslatedBlock.Instructions))!;
+    private static readonly MethodInfo MCondition = typeof(LazyFlags).GetMethod(nameof(LazyFlags.Condition))!;
+    private static readonly MethodInfo MRaiseGp0 = typeof(BlockCompiler).GetMethod(nameof(RaiseGp0), BindingFlags.NonPublic | BindingFlags.Static)!;
+
+    private readonly byte[] _code = new byte[PhysicalMemory.PageSize + 16];
+
+    public long Compiled { get; private set; }
+
+    private static FieldInfo Field(string name) => typeof(CpuState).GetField(name) ?? throw new MissingFieldException(nameof(CpuState), name);
+
+    private static void RaiseGp0(CpuState cpu) => cpu.RaiseGp(0);
+
+    /// <summary>Mode bits that change decoding or semantics: PE, VM, CS.D, SS.B, CPL, TF.</summary>
+    public static int ModeOf(CpuState cpu)
+    {
+        int m = cpu.ProtectedMode ? 1 : 0;
+        if (cpu.V86Mode) m |= 2;
+        if (cpu.Cs.Big) m |= 4;
+        if (cpu.Ss.Big) m |= 8;
+        m |= cpu.Cpl << 4;
+        if ((cpu.Eflags & Eflags.TF) != 0) m |= 64;
+        return m;
+    }
+
+    public unsafe TranslatedBlock? Compile(CpuState cpu, uint eip, uint linear, ulong phys, int mode)
+    {
+        int bitness = (mode & 4) != 0 ? 32 : 16;
+        uint ipMask = bitness == 16 ? 0xFFFFu : 0xFFFF_FFFFu;
+        int max = (mode & 64) != 0 ? 1 : MaxInstructions;
+        int inPage = PhysicalMemory.PageSize - (int)(linear & 0xFFF);
+        int available = FetchBytes(cpu, phys, _code, 0, inPage);
+        ulong frame1 = ulong.MaxValue;
+        var list = new List<Instruction>(16);
+        var opsize16 = new List<bool>(16);
+        uint limit = cpu.Cs.Limit;
+        int offset = 0;
+        while (list.Count < max)
+        {
+            var decoder = Decoder.Create(bitness, new ByteArrayCodeReader(_code, offset, available - offset), eip + (uint)offset);
+            decoder.Decode(out var ins);
+            bool truncated = decoder.LastError == DecoderError.NoMoreBytes;
+            if (truncated)
+            {
+                if (list.Count > 0) break;
+                // The first instruction crosses into the next page: fetch it (may fault) and make a one-instruction block.
+                uint nextLinear = (linear & ~0xFFFu) + PhysicalMemory.PageSize;
+                if (!Mmu.TranslateFetch(cpu, nextLinear, out ulong phys2)) return null;
+                frame1 = phys2 >> PhysicalMemory.PageShift;
+                available += FetchBytes(cpu, phys2, _code, inPage, 16);
+                decoder = Decoder.Create(bitness, new ByteArrayCodeReader(_code, 0, available), eip);
+                decoder.Decode(out ins);
+                max = 1;
+            }
+            uint insEip = (uint)ins.IP & ipMask;
+            if (insEip + (uint)ins.Length - 1 > limit || insEip + (uint)ins.Length - 1 < insEip && bitness == 32)
+            {
+                if (list.Count > 0) break;
+                cpu.RaiseGp(0);
+                return null;
+            }
+            list.Add(ins);
+            opsize16.Add(OperandSize16(bitness, _code, offset, ins.Length));
+            offset += ins.Length;
+            if (ins.FlowControl != FlowControl.Next || offset >= available) break;
+            if (bitness == 16 && (eip + (uint)offset) > 0xFFFF) break;
+        }
+        var block = new TranslatedBlock(linear, phys, mode, list.ToArray(), phys >> PhysicalMemory.PageShift, frame1);
+        block.Run = Emit(block, ipMask, opsize16);
+        Compiled++;
+        return block;
+    }
+
+    private static unsafe int FetchBytes(CpuState cpu, ulong phys, byte[] buffer, int at, int count)
+    {
+        nint p = cpu.Memory.ReadPointer(phys >> PhysicalMemory.PageShift);
+        int inPage = PhysicalMemory.PageSize - (int)(phys & 0xFFF);
+        count = Math.Min(count, inPage);
+        if (p != 0)
+        {
+            new ReadOnlySpan<byte>((byte*)p + (phys & 0xFFF), count).CopyTo(buffer.AsSpan(at));
+        }
+        else
+        {
+            for (int k = 0; k < count; k++) buffer[at + k] = (byte)cpu.Memory.Read(phys + (ulong)k, 1);
+        }
+        return count;
+    }
+
+    /// <summary>True when the instruction's operand size is 16 bits (for helpers whose Iced code does not say it).</summary>
+    private static bool OperandSize16(int bitness, byte[] code, int offset, int length)
+    {
+        bool has66 = false;
+        for (int k = 0; k < length; k++)
+        {
+            byte b = code[offset + k];
+            if (b == 0x66) has66 = true;
+            else if (b is 0x67 or 0xF0 or 0xF2 or 0xF3 or 0x26 or 0x2E or 0x36 or 0x3E or 0x64 or 0x65) continue;
+            else break;
+        }
+        return (bitness == 16) != has66;
+    }
+
+    private static BlockFunction Emit(TranslatedBlock block, uint ipMask, List<bool> opsize16)
+    {
+        var insns = block.Instructions;
+        var dm = new DynamicMethod($"block_{block.Linear:x8}", typeof(int), new[] { typeof(TranslatedBlock), typeof(CpuState) }, typeof(BlockCompiler).Module, skipVisibility: true);
+        var il = dm.GetILGenerator();
+        var status = il.DeclareLocal(typeof(int));
+        var faults = new List<(Label Label, uint Eip, int Index)>();
+        bool terminated = false;
+        for (int k = 0; k < insns.Length; k++)
+        {
+            ref var ins = ref insns[k];
+            uint eip = (uint)ins.IP & ipMask;
+            uint next = (uint)ins.NextIP & ipMask;
+            var fault = il.DefineLabel();
+            faults.Add((fault, eip, k));
+            bool last = k == insns.Length - 1;
+            if (last && ins.IsJccShortOrNear)
+            {
+                uint target = (uint)ins.NearBranchTarget & ipMask;
+                var taken = il.DefineLabel();
+                il.Emit(OpCodes.Ldarg_1);
+                il.Emit(OpCodes.Ldc_I4, (int)ins.ConditionCode - 1);
+                il.Emit(OpCodes.Call, MCondition);
+                il.Emit(OpCodes.Brtrue, taken);
+                EmitExit(il, k + 1, next, BlockExit.Static0);
+                il.MarkLabel(taken);
+                EmitLimitCheck(il, target, fault);
+                EmitExit(il, k + 1, target, BlockExit.Static1);
+                terminated = true;
+                continue;
+            }
+            if (last && ins.IsJmpShortOrNear)
+            {
+                uint target = (uint)ins.NearBranchTarget & ipMask;
+                EmitLimitCheck(il, target, fault);
+                EmitExit(il, k + 1, target, BlockExit.Static0);
+                terminated = true;
+                continue;
+            }
+            // Helper call: RIP = next instruction, then Helpers.X(cpu, ref block.Instructions[k]).
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldc_I4, (int)next);
+            il.Emit(OpCodes.Conv_U8);
+            il.Emit(OpCodes.Stfld, FRip);
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldfld, FInstructions);
+            il.Emit(OpCodes.Ldc_I4, k);
+            il.Emit(OpCodes.Ldelema, typeof(Instruction));
+            il.Emit(OpCodes.Call, HelperTable.Lookup(ins, opsize16[k]));
+            il.Emit(OpCodes.Stloc, status);
+            var cont = il.DefineLabel();
+            il.Emit(OpCodes.Ldloc, status);
+            il.Emit(OpCodes.Brfalse, cont);
+            il.Emit(OpCodes.Ldloc, status);
+            il.Emit(OpCodes.Ldc_I4_1);
+            il.Emit(OpCodes.Beq, fault);
+            EmitRetire(il, k + 1);
+            il.Emit(OpCodes.Ldc_I4, BlockExit.Dynamic);
+            il.Emit(OpCodes.Ret);
+            il.MarkLabel(cont);
+            if (last && ins.FlowControl != FlowControl.Next)
+            {
+                // A helper-run control transfer that fell through (e.g. a conditional one not taken).
+                EmitRetire(il, k + 1);
+                il.Emit(OpCodes.Ldc_I4, BlockExit.Dynamic);
+                il.Emit(OpCodes.Ret);
+                terminated = true;
+            }
+        }
+        if (!terminated)
+        {
+            uint next = (uint)insns[^1].NextIP & ipMask;
+            EmitExit(il, insns.Length, next, BlockExit.Static0);
+        }
+        foreach (var (label, eip, index) in faults)
+        {
+            il.MarkLabel(label);
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldc_I4, (int)eip);
+            il.Emit(OpCodes.Conv_U8);
+            il.Emit(OpCodes.Stfld, FRip);
+            EmitRetire(il, index);
+            il.Emit(OpCodes.Ldc_I4, BlockExit.Exception);
+            il.Emit(OpCodes.Ret);
+        }
+        return (BlockFunction)dm.CreateDelegate(typeof(BlockFunction), block);
+    }
+
+    private static void EmitLimitCheck(ILGenerator il, uint target, Label fault)
+    {
+        var ok = il.DefineLabel();
+        il.Emit(OpCodes.Ldc_I4, (int)target);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldflda, FCs);
+        il.Emit(OpCodes.Ldfld, FSegLimit);
+        il.Emit(OpCodes.Ble_Un, ok);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Call, MRaiseGp0);
+        il.Emit(OpCodes.Br, fault);
+        il.MarkLabel(ok);
+    }
+
+    private static void EmitRetire(ILGenerator il, int count)
+    {
+        if (count == 0) return;
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Dup);
+        il.Emit(OpCodes.Ldfld, FRetired);
+        il.Emit(OpCodes.Ldc_I8, (long)count);
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Stfld, FRetired);
+    }
+
+    private static void EmitExit(ILGenerator il, int retired, uint rip, int exit)
+    {
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldc_I4, (int)rip);
+        il.Emit(OpCodes.Conv_U8);
+        il.Emit(OpCodes.Stfld, FRip);
+        EmitRetire(il, retired);
+        il.Emit(OpCodes.Ldc_I4, exit);
+        il.Emit(OpCodes.Ret);
+    }
+}

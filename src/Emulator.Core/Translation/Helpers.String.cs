@@ -1,0 +1,224 @@
+using Emulator.Core.Cpu;
+using Iced.Intel;
+
+namespace Emulator.Core.Translation;
+
+public static partial class Helpers
+{
+    /// <summary>Iterations one helper call runs before it lets the run loop look at interrupts and timers.</summary>
+    private const int StringChunk = 4096;
+
+    private enum StringKind { Movs, Cmps, Stos, Lods, Scas, Ins, Outs }
+
+    private static bool StringAddress16(in Instruction i)
+    {
+        for (int k = 0; k < i.OpCount; k++)
+        {
+            switch (i.GetOpKind(k))
+            {
+                case OpKind.MemorySegSI:
+                case OpKind.MemorySegDI:
+                case OpKind.MemoryESDI:
+                    return true;
+                case OpKind.MemorySegESI:
+                case OpKind.MemorySegEDI:
+                case OpKind.MemoryESEDI:
+                    return false;
+            }
+        }
+        return false;
+    }
+
+    private static int StringSize(in Instruction i) => i.Mnemonic switch
+    {
+        Mnemonic.Movsb or Mnemonic.Cmpsb or Mnemonic.Stosb or Mnemonic.Lodsb or Mnemonic.Scasb or Mnemonic.Insb or Mnemonic.Outsb => 1,
+        Mnemonic.Movsw or Mnemonic.Cmpsw or Mnemonic.Stosw or Mnemonic.Lodsw or Mnemonic.Scasw or Mnemonic.Insw or Mnemonic.Outsw => 2,
+        _ => 4,
+    };
+
+    private static int StringOp(CpuState cpu, ref Instruction i, StringKind kind)
+    {
+        int size = StringSize(i);
+        bool a16 = StringAddress16(i);
+        uint amask = a16 ? 0xFFFFu : 0xFFFF_FFFFu;
+        int srcSeg = Operands.SegIndex(i.MemorySegment);
+        bool rep = i.HasRepPrefix || i.HasRepnePrefix;
+        bool compare = kind is StringKind.Cmps or StringKind.Scas;
+        int delta = (cpu.Eflags & Eflags.DF) != 0 ? -size : size;
+        if (kind is StringKind.Ins or StringKind.Outs && !CheckIo(cpu, (ushort)cpu.Rdx, size)) return Fault;
+        int done = 0;
+        while (true)
+        {
+            uint count = (uint)cpu.Rcx & amask;
+            if (rep && count == 0) return done == 0 ? Continue : EndBlock;
+            if (rep && done >= StringChunk)
+            {
+                cpu.Rip = (uint)i.IP;
+                return EndBlock;
+            }
+            uint si = (uint)cpu.Rsi & amask, di = (uint)cpu.Rdi & amask;
+            int st = 0;
+            switch (kind)
+            {
+                case StringKind.Movs:
+                    {
+                        ulong v = Mmu.ReadSlow(cpu, srcSeg, si, size);
+                        if (cpu.Faulted) return Fault;
+                        st = Mmu.WriteSlow(cpu, 0, di, size, v);
+                        if (st == Fault) return Fault;
+                        AdvanceIndex(cpu, ref cpu.Rsi, delta, amask);
+                        AdvanceIndex(cpu, ref cpu.Rdi, delta, amask);
+                        break;
+                    }
+                case StringKind.Stos:
+                    st = Mmu.WriteSlow(cpu, 0, di, size, cpu.Rax);
+                    if (st == Fault) return Fault;
+                    AdvanceIndex(cpu, ref cpu.Rdi, delta, amask);
+                    break;
+                case StringKind.Lods:
+                    {
+                        ulong v = Mmu.ReadSlow(cpu, srcSeg, si, size);
+                        if (cpu.Faulted) return Fault;
+                        Operands.WriteReg(cpu, size switch { 1 => Register.AL, 2 => Register.AX, _ => Register.EAX }, (uint)v);
+                        AdvanceIndex(cpu, ref cpu.Rsi, delta, amask);
+                        break;
+                    }
+                case StringKind.Cmps:
+                    {
+                        uint a = (uint)Mmu.ReadSlow(cpu, srcSeg, si, size);
+                        if (cpu.Faulted) return Fault;
+                        uint b = (uint)Mmu.ReadSlow(cpu, 0, di, size);
+                        if (cpu.Faulted) return Fault;
+                        SetLazy(cpu, LazyFlags.KindSub, size, a, b, (a - b) & SizeMask(size));
+                        AdvanceIndex(cpu, ref cpu.Rsi, delta, amask);
+                        AdvanceIndex(cpu, ref cpu.Rdi, delta, amask);
+                        break;
+                    }
+                case StringKind.Scas:
+                    {
+                        uint b = (uint)Mmu.ReadSlow(cpu, 0, di, size);
+                        if (cpu.Faulted) return Fault;
+                        uint a = (uint)cpu.Rax & SizeMask(size);
+                        SetLazy(cpu, LazyFlags.KindSub, size, a, b, (a - b) & SizeMask(size));
+                        AdvanceIndex(cpu, ref cpu.Rdi, delta, amask);
+                        break;
+                    }
+                case StringKind.Ins:
+                    {
+                        if (!Mmu.ProbeWrite(cpu, 0, di, size)) return Fault;
+                        uint v = cpu.Ports.Read((ushort)cpu.Rdx, size);
+                        st = Mmu.WriteSlow(cpu, 0, di, size, v);
+                        if (st == Fault) return Fault;
+                        AdvanceIndex(cpu, ref cpu.Rdi, delta, amask);
+                        cpu.InterruptCheck = true;
+                        break;
+                    }
+                case StringKind.Outs:
+                    {
+                        uint v = (uint)Mmu.ReadSlow(cpu, srcSeg, si, size);
+                        if (cpu.Faulted) return Fault;
+                        cpu.Ports.Write((ushort)cpu.Rdx, size, v);
+                        AdvanceIndex(cpu, ref cpu.Rsi, delta, amask);
+                        cpu.InterruptCheck = true;
+                        break;
+                    }
+            }
+            done++;
+            if (!rep) return kind is StringKind.Ins or StringKind.Outs ? EndBlock : st;
+            uint left = (count - 1) & amask;
+            cpu.Rcx = a16 ? (cpu.Rcx & ~0xFFFFul) | left : left;
+            if (compare)
+            {
+                bool zf = (cpu.GetEflags() & Eflags.ZF) != 0;
+                if (i.HasRepePrefix && !zf) return EndBlock;
+                if (i.HasRepnePrefix && zf) return EndBlock;
+            }
+            if (st == EndBlock && left != 0)
+            {
+                // The store reached translated code: finish this iteration and restart the instruction.
+                cpu.Rip = (uint)i.IP;
+                return EndBlock;
+            }
+        }
+    }
+
+    private static void AdvanceIndex(CpuState cpu, ref ulong reg, int delta, uint amask)
+    {
+        uint v = ((uint)reg + (uint)delta) & amask;
+        reg = amask == 0xFFFF ? (reg & ~0xFFFFul) | v : v;
+    }
+
+    public static int Movsb(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Movs);
+    public static int Movsw(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Movs);
+    public static int Movsd(CpuState cpu, ref Instruction i) => i.Code is Code.Movsd_m32_m32 ? StringOp(cpu, ref i, StringKind.Movs) : Invalid(cpu, ref i);
+    public static int Cmpsb(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Cmps);
+    public static int Cmpsw(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Cmps);
+    public static int Cmpsd(CpuState cpu, ref Instruction i) => i.Code is Code.Cmpsd_m32_m32 ? StringOp(cpu, ref i, StringKind.Cmps) : Invalid(cpu, ref i);
+    public static int Stosb(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Stos);
+    public static int Stosw(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Stos);
+    public static int Stosd(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Stos);
+    public static int Lodsb(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Lods);
+    public static int Lodsw(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Lods);
+    public static int Lodsd(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Lods);
+    public static int Scasb(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Scas);
+    public static int Scasw(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Scas);
+    public static int Scasd(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Scas);
+    public static int Insb(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Ins);
+    public static int Insw(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Ins);
+    public static int Insd(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Ins);
+    public static int Outsb(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Outs);
+    public static int Outsw(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Outs);
+    public static int Outsd(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Outs);
+
+    // ---- Port I/O (SDM Vol. 1 §19.5 I/O permission bit map) ----
+
+    private static bool CheckIo(CpuState cpu, ushort port, int size)
+    {
+        if (!cpu.ProtectedMode) return true;
+        int iopl = (int)((cpu.Eflags >> 12) & 3);
+        if (!cpu.V86Mode && cpu.Cpl <= iopl) return true;
+        if ((cpu.Tr.Flags & 0xD) != 0x9 || cpu.Tr.Limit < 0x67)
+        {
+            cpu.RaiseGp(0);
+            return false;
+        }
+        uint mapBase = (uint)Mmu.ReadLinear(cpu, cpu.Tr.Base + 0x66, 2, false);
+        if (cpu.Faulted) return false;
+        uint byteOffset = mapBase + (uint)(port >> 3);
+        if (byteOffset + 1 > cpu.Tr.Limit)
+        {
+            cpu.RaiseGp(0);
+            return false;
+        }
+        uint bits = (uint)Mmu.ReadLinear(cpu, cpu.Tr.Base + byteOffset, 2, false);
+        if (cpu.Faulted) return false;
+        uint mask = ((1u << size) - 1) << (port & 7);
+        if ((bits & mask) != 0)
+        {
+            cpu.RaiseGp(0);
+            return false;
+        }
+        return true;
+    }
+
+    public static int In(CpuState cpu, ref Instruction i)
+    {
+        ushort port = i.GetOpKind(1) == OpKind.Register ? (ushort)cpu.Rdx : (ushort)i.Immediate8;
+        int size = i.Op0Register.GetSize();
+        if (!CheckIo(cpu, port, size)) return Fault;
+        uint v = cpu.Ports.Read(port, size);
+        Operands.WriteReg(cpu, i.Op0Register, v);
+        cpu.InterruptCheck = true;
+        return EndBlock;
+    }
+
+    public static int Out(CpuState cpu, ref Instruction i)
+    {
+        ushort port = i.GetOpKind(0) == OpKind.Register ? (ushort)cpu.Rdx : (ushort)i.Immediate8;
+        int size = i.Op1Register.GetSize();
+        if (!CheckIo(cpu, port, size)) return Fault;
+        cpu.Ports.Write(port, size, Operands.ReadReg(cpu, i.Op1Register));
+        cpu.InterruptCheck = true;
+        return EndBlock;
+    }
+}

@@ -1,0 +1,45 @@
+using Iced.Intel;
+
+namespace Emulator.Core.Translation;
+
+/// <summary>Compiled code for one guest basic block (run with the CPU state; returns a <see cref="BlockExit"/> code).</summary>
+public delegate int BlockFunction(Cpu.CpuState cpu);
+
+/// <summary>
+/// One translated guest block: where it came from (linear start, physical frames, mode), its decoded instructions
+/// (which helpers receive by reference), the compiled delegate, and its chained successors.
+/// </summary>
+public sealed class TranslatedBlock
+{
+    internal TranslatedBlock(uint linear, ulong physical, int mode, Instruction[] instructions, ulong frame0, ulong frame1)
+    {
+        Linear = linear;
+        Physical = physical;
+        Mode = mode;
+        Instructions = instructions;
+        Frame0 = frame0;
+        Frame1 = frame1;
+    }
+
+    public uint Linear { get; }
+
+    public ulong Physical { get; }
+
+    public int Mode { get; }
+
+    /// <summary>The decoded guest instructions; emitted code passes them to helpers by reference.</summary>
+    public readonly Instruction[] Instructions;
+
+    public ulong Frame0 { get; }
+
+    /// <summary>The second frame when the last instruction crosses a page, else <see cref="ulong.MaxValue"/>.</summary>
+    public ulong Frame1 { get; }
+
+    public BlockFunction Run { get; internal set; } = null!;
+
+    public bool Valid { get; internal set; } = true;
+
+    /// <summary>Successors for exits 0 and 1, with the translation epoch they were linked in.</summary>
+    internal TranslatedBlock? Next0, Next1;
+    internal long Epoch0, Epoch1;
+}

@@ -1,0 +1,95 @@
+using Emulator.Core.Cpu;
+using Emulator.Core.Memory;
+
+namespace Emulator.Core.Translation;
+
+/// <summary>
+/// Translated blocks keyed by physical address and mode, with a per-frame index for invalidation when guest code
+/// is written (self-modifying code) and a direct-mapped lookup by linear address for the dispatcher.
+/// </summary>
+public sealed class TranslationCache
+{
+    private const int FastBits = 12;
+
+    private readonly Dictionary<(ulong Physical, int Mode), TranslatedBlock> _blocks = new();
+    private readonly Dictionary<ulong, List<TranslatedBlock>> _byFrame = new();
+    private readonly TranslatedBlock?[] _fast = new TranslatedBlock?[1 << FastBits];
+    private readonly long[] _fastEpoch = new long[1 << FastBits];
+    private readonly CpuState _cpu;
+    private readonly BlockCompiler _compiler = new();
+
+    public TranslationCache(CpuState cpu)
+    {
+        _cpu = cpu;
+        cpu.Memory.CodeWritten = InvalidateFrame;
+    }
+
+    public long BlocksCompiled => _compiler.Compiled;
+
+    public int Count => _blocks.Count;
+
+    /// <summary>Finds or compiles the block at CS:EIP for <paramref name="mode"/>; null when the fetch faulted (exception pending).</summary>
+    public TranslatedBlock? Find(int mode)
+    {
+        var cpu = _cpu;
+        uint linear = cpu.Cs.Base + (uint)cpu.Rip;
+        int slot = (int)(linear ^ (linear >> FastBits)) & ((1 << FastBits) - 1);
+        var b = _fast[slot];
+        if (b is not null && b.Valid && b.Linear == linear && b.Mode == mode && _fastEpoch[slot] == cpu.TranslationEpoch) return b;
+        if ((uint)cpu.Rip > cpu.Cs.Limit)
+        {
+            cpu.RaiseGp(0);
+            return null;
+        }
+        if (!Mmu.TranslateFetch(cpu, linear, out ulong phys)) return null;
+        if (!_blocks.TryGetValue((phys, mode), out b) || b.Linear != linear)
+        {
+            b = _compiler.Compile(cpu, (uint)cpu.Rip, linear, phys, mode);
+            if (b is null) return null;
+            Register(b);
+        }
+        _fast[slot] = b;
+        _fastEpoch[slot] = cpu.TranslationEpoch;
+        return b;
+    }
+
+    private void Register(TranslatedBlock b)
+    {
+        _blocks[(b.Physical, b.Mode)] = b;
+        AddToFrame(b.Frame0, b);
+        if (b.Frame1 != ulong.MaxValue) AddToFrame(b.Frame1, b);
+    }
+
+    private void AddToFrame(ulong frame, TranslatedBlock b)
+    {
+        if (!_byFrame.TryGetValue(frame, out var list))
+        {
+            list = new List<TranslatedBlock>();
+            _byFrame[frame] = list;
+            _cpu.Memory.SetCodeFrame(frame, true);
+            _cpu.Tlb.FlushWritesToFrame(frame);
+        }
+        list.Add(b);
+    }
+
+    /// <summary>Drops every block made from <paramref name="frame"/> (a store is about to change it).</summary>
+    public void InvalidateFrame(ulong frame)
+    {
+        if (!_byFrame.Remove(frame, out var list)) return;
+        _cpu.Memory.SetCodeFrame(frame, false);
+        foreach (var b in list)
+        {
+            if (!b.Valid) continue;
+            b.Valid = false;
+            if (_blocks.TryGetValue((b.Physical, b.Mode), out var cur) && ReferenceEquals(cur, b)) _blocks.Remove((b.Physical, b.Mode));
+        }
+    }
+
+    /// <summary>Drops everything (e.g. when the address space is replaced by a snapshot).</summary>
+    public void Flush()
+    {
+        foreach (var frame in _byFrame.Keys.ToList()) InvalidateFrame(frame);
+        _blocks.Clear();
+        Array.Clear(_fast);
+    }
+}

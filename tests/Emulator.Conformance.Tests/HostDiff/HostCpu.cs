@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
@@ -22,6 +23,7 @@ public sealed unsafe class HostCpu : IDisposable
     private readonly nuint _regionSize = SlotSize * SlotCount;
     private readonly int _instructionOffset;
     private bool _writable;
+    private long _nativeTicks;
     private bool _disposed;
 
     public HostCpu()
@@ -45,6 +47,9 @@ public sealed unsafe class HostCpu : IDisposable
             epilogue.CopyTo(slot[(_instructionOffset + InstructionFieldSize)..]);
         }
     }
+
+    /// <summary>Time spent inside the native stubs alone (no guard, no copying, no mprotect), summed over all runs.</summary>
+    public TimeSpan NativeTime => TimeSpan.FromSeconds((double)_nativeTicks / Stopwatch.Frequency);
 
     public static bool IsSupported => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
 
@@ -79,6 +84,7 @@ public sealed unsafe class HostCpu : IDisposable
                 field[code.Length..].Fill(Nop);
             }
             SetWritable(false);
+            long t = Stopwatch.GetTimestamp();
             fixed (DiffRegisters* block = &io[start])
             {
                 for (int i = 0; i < n; i++)
@@ -87,6 +93,7 @@ public sealed unsafe class HostCpu : IDisposable
                     stub(block + i);
                 }
             }
+            _nativeTicks += Stopwatch.GetTimestamp() - t;
         }
     }
 

@@ -193,4 +193,28 @@ public sealed class NativeStubTests
         var r = Run(Instruction.Create(Code.Lea_r32_m, Register.EAX, mem), Regs(ebx: 0x9000_0000, esi: 0x2000_0001));
         Assert.That(r.Eax, Is.EqualTo(unchecked(0x9000_0000u + 0x2000_0001u * 8 + 0x8000_0000u)));
     }
+
+    [Test]
+    public void Rotate_and_shift_edge_counts_follow_the_sdm_pseudocode()
+    {
+        // ROL r/m8 by 8: tempCOUNT = 8 MOD 8 = 0 (value unchanged) but (COUNT AND 1FH) != 0, so CF := LSB(DEST).
+        var rol = Run(Instruction.Create(Code.Rol_rm8_imm8, Register.AL, 8u), Regs(eax: 0x81));
+        Assert.That((rol.Eax & 0xFF, rol.Eflags & CF), Is.EqualTo((0x81u, CF)));
+
+        // RCL r/m8 by 9: tempCOUNT = 9 MOD 9 = 0: neither the value nor CF changes.
+        var rcl = Run(Instruction.Create(Code.Rcl_rm8_imm8, Register.AL, 9u), Regs(eax: 0x81, flags: 0));
+        Assert.That((rcl.Eax & 0xFF, rcl.Eflags & CF), Is.EqualTo((0x81u, 0u)));
+
+        // RCR by 1: OF := MSB(DEST) XOR CF (before the rotate), then CF into bit 31 and bit 0 into CF.
+        var rcr = Run(Instruction.Create(Code.Rcr_rm32_1, Register.EDX, 1u), Regs(edx: 1, flags: CF));
+        Assert.That((rcr.Edx, rcr.Eflags & (CF | OF)), Is.EqualTo((0x8000_0000u, CF | OF)));
+
+        // SAR r/m8 by 31: the sign fills everything and the last bit out (the sign) is in CF.
+        var sar = Run(Instruction.Create(Code.Sar_rm8_imm8, Register.BL, 31u), Regs(ebx: 0x80));
+        Assert.That((sar.Ebx & 0xFF, sar.Eflags & (CF | ZF | SF)), Is.EqualTo((0xFFu, CF | SF)));
+
+        // SHLD r/m16 by 16 (= size, still defined): DEST := SRC, CF := BIT[DEST, SIZE - COUNT] = bit 0 of the old DEST.
+        var shld = Run(Instruction.Create(Code.Shld_rm16_r16_imm8, Register.AX, Register.BX, 16u), Regs(eax: 0x5555_1235, ebx: 0xABCD));
+        Assert.That((shld.Eax, shld.Eflags & (CF | ZF | SF)), Is.EqualTo((0x5555_ABCDu, CF | SF)));
+    }
 }

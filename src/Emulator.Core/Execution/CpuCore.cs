@@ -29,6 +29,20 @@ public sealed class CpuCore
     /// <summary>Re-synchronises the clock bookkeeping after the retired count was restored (snapshots).</summary>
     public void ResyncClock() => _clockedRetired = Cpu.Retired;
 
+    /// <summary>
+    /// Runs the one block at CS:EIP and returns its <see cref="BlockExit"/> code without delivering anything:
+    /// an exception stays pending on the CPU (RIP at the faulting instruction). −1 when fetching the block faulted.
+    /// For embedders that drive execution block by block, and for conformance harnesses.
+    /// </summary>
+    public int ExecuteBlock()
+    {
+        var block = Cache.Find(BlockCompiler.ModeOf(Cpu));
+        if (block is null) return -1;
+        int r = block.Run(Cpu);
+        SyncClock();
+        return r;
+    }
+
     /// <summary>Runs until <paramref name="maxInstructions"/> more instructions have retired or something stops the CPU.</summary>
     public StopReason Run(long maxInstructions)
     {

@@ -24,6 +24,7 @@ internal sealed class BlockCompiler
     private static readonly FieldInfo FSegLimit = typeof(Segment).GetField(nameof(Segment.Limit))!;
     private static readonly FieldInfo FInstructions = typeof(TranslatedBlock).GetField(nameof(TranslatedBlock.Instructions))!;
     private static readonly MethodInfo MCondition = typeof(LazyFlags).GetMethod(nameof(LazyFlags.Condition))!;
+    private static readonly MethodInfo MHelperExit = typeof(BlockCompiler).GetMethod(nameof(HelperExit), BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly MethodInfo MRaiseGp0 = typeof(BlockCompiler).GetMethod(nameof(RaiseGp0), BindingFlags.NonPublic | BindingFlags.Static)!;
 
     private readonly byte[] _code = new byte[PhysicalMemory.PageSize + 16];
@@ -58,9 +59,9 @@ internal sealed class BlockCompiler
         var opsize16 = new List<bool>(16);
         uint limit = cpu.Cs.Limit;
         int offset = 0;
+        var decoder = Decoder.Create(bitness, new ByteArrayCodeReader(_code, 0, available), eip);
         while (list.Count < max)
         {
-            var decoder = Decoder.Create(bitness, new ByteArrayCodeReader(_code, offset, available - offset), eip + (uint)offset);
             decoder.Decode(out var ins);
             bool truncated = decoder.LastError == DecoderError.NoMoreBytes;
             if (truncated)
@@ -85,13 +86,37 @@ internal sealed class BlockCompiler
             list.Add(ins);
             opsize16.Add(OperandSize16(bitness, _code, offset, ins.Length));
             offset += ins.Length;
-            if (ins.FlowControl != FlowControl.Next || offset >= available) break;
+            if (ins.FlowControl != FlowControl.Next || offset >= available || EndsBlock(ins)) break;
             if (bitness == 16 && (eip + (uint)offset) > 0xFFFF) break;
         }
         var block = new TranslatedBlock(linear, phys, mode, list.ToArray(), phys >> PhysicalMemory.PageShift, frame1);
         block.Run = Emit(block, ipMask, opsize16);
         Compiled++;
         return block;
+    }
+
+    /// <summary>Instructions after which nothing useful follows in the same block (they stop it or change its mode).</summary>
+    private static bool EndsBlock(in Instruction i)
+    {
+        switch (i.Mnemonic)
+        {
+            case Mnemonic.Hlt:
+            case Mnemonic.In:
+            case Mnemonic.Out:
+            case Mnemonic.Insb: case Mnemonic.Insw: case Mnemonic.Insd:
+            case Mnemonic.Outsb: case Mnemonic.Outsw: case Mnemonic.Outsd:
+            case Mnemonic.Popf: case Mnemonic.Popfd:
+            case Mnemonic.Sti:
+            case Mnemonic.Lmsw: case Mnemonic.Clts: case Mnemonic.Wrmsr: case Mnemonic.Invlpg:
+            case Mnemonic.Lss: case Mnemonic.Sysenter: case Mnemonic.Sysexit:
+                return true;
+            case Mnemonic.Mov:
+                return i.Op0Kind == OpKind.Register && (i.Op0Register.IsSegmentRegister() || i.Op0Register.IsCR() || i.Op0Register.IsDR());
+            case Mnemonic.Pop:
+                return i.Op0Kind == OpKind.Register && i.Op0Register == Register.SS;
+            default:
+                return false;
+        }
     }
 
     private static unsafe int FetchBytes(CpuState cpu, ulong phys, byte[] buffer, int at, int count)
@@ -130,15 +155,14 @@ internal sealed class BlockCompiler
         var dm = new DynamicMethod($"block_{block.Linear:x8}", typeof(int), new[] { typeof(TranslatedBlock), typeof(CpuState) }, typeof(BlockCompiler).Module, skipVisibility: true);
         var il = dm.GetILGenerator();
         var status = il.DeclareLocal(typeof(int));
-        var faults = new List<(Label Label, uint Eip, int Index)>();
+        var index = il.DeclareLocal(typeof(int));
+        var faultExit = il.DefineLabel();
+        var dynamicExit = il.DefineLabel();
         bool terminated = false;
         for (int k = 0; k < insns.Length; k++)
         {
             ref var ins = ref insns[k];
-            uint eip = (uint)ins.IP & ipMask;
             uint next = (uint)ins.NextIP & ipMask;
-            var fault = il.DefineLabel();
-            faults.Add((fault, eip, k));
             bool last = k == insns.Length - 1;
             if (last && ins.IsJccShortOrNear)
             {
@@ -150,7 +174,7 @@ internal sealed class BlockCompiler
                 il.Emit(OpCodes.Brtrue, taken);
                 EmitExit(il, k + 1, next, BlockExit.Static0);
                 il.MarkLabel(taken);
-                EmitLimitCheck(il, target, fault);
+                EmitLimitCheck(il, target, k, index, faultExit);
                 EmitExit(il, k + 1, target, BlockExit.Static1);
                 terminated = true;
                 continue;
@@ -158,7 +182,7 @@ internal sealed class BlockCompiler
             if (last && ins.IsJmpShortOrNear)
             {
                 uint target = (uint)ins.NearBranchTarget & ipMask;
-                EmitLimitCheck(il, target, fault);
+                EmitLimitCheck(il, target, k, index, faultExit);
                 EmitExit(il, k + 1, target, BlockExit.Static0);
                 terminated = true;
                 continue;
@@ -174,23 +198,22 @@ internal sealed class BlockCompiler
             il.Emit(OpCodes.Ldc_I4, k);
             il.Emit(OpCodes.Ldelema, typeof(Instruction));
             il.Emit(OpCodes.Call, HelperTable.Lookup(ins, opsize16[k]));
+            il.Emit(OpCodes.Dup);
             il.Emit(OpCodes.Stloc, status);
             var cont = il.DefineLabel();
-            il.Emit(OpCodes.Ldloc, status);
             il.Emit(OpCodes.Brfalse, cont);
-            il.Emit(OpCodes.Ldloc, status);
-            il.Emit(OpCodes.Ldc_I4_1);
-            il.Emit(OpCodes.Beq, fault);
-            EmitRetire(il, k + 1);
-            il.Emit(OpCodes.Ldc_I4, BlockExit.Dynamic);
-            il.Emit(OpCodes.Ret);
+            il.Emit(OpCodes.Ldc_I4, k);
+            il.Emit(OpCodes.Stloc, index);
+            il.Emit(OpCodes.Br, dynamicExit);
             il.MarkLabel(cont);
             if (last && ins.FlowControl != FlowControl.Next)
             {
                 // A helper-run control transfer that fell through (e.g. a conditional one not taken).
-                EmitRetire(il, k + 1);
-                il.Emit(OpCodes.Ldc_I4, BlockExit.Dynamic);
-                il.Emit(OpCodes.Ret);
+                il.Emit(OpCodes.Ldc_I4, k);
+                il.Emit(OpCodes.Stloc, index);
+                il.Emit(OpCodes.Ldc_I4_2);
+                il.Emit(OpCodes.Stloc, status);
+                il.Emit(OpCodes.Br, dynamicExit);
                 terminated = true;
             }
         }
@@ -199,21 +222,43 @@ internal sealed class BlockCompiler
             uint next = (uint)insns[^1].NextIP & ipMask;
             EmitExit(il, insns.Length, next, BlockExit.Static0);
         }
-        foreach (var (label, eip, index) in faults)
-        {
-            il.MarkLabel(label);
-            il.Emit(OpCodes.Ldarg_1);
-            il.Emit(OpCodes.Ldc_I4, (int)eip);
-            il.Emit(OpCodes.Conv_U8);
-            il.Emit(OpCodes.Stfld, FRip);
-            EmitRetire(il, index);
-            il.Emit(OpCodes.Ldc_I4, BlockExit.Exception);
-            il.Emit(OpCodes.Ret);
-        }
+        // Shared exits: after a helper at [index] asked to stop (status 2) or faulted (status 1).
+        il.MarkLabel(dynamicExit);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldloc, index);
+        il.Emit(OpCodes.Ldloc, status);
+        il.Emit(OpCodes.Call, MHelperExit);
+        il.Emit(OpCodes.Ret);
+        il.MarkLabel(faultExit);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldloc, index);
+        il.Emit(OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Call, MHelperExit);
+        il.Emit(OpCodes.Ret);
         return (BlockFunction)dm.CreateDelegate(typeof(BlockFunction), block);
     }
 
-    private static void EmitLimitCheck(ILGenerator il, uint target, Label fault)
+    /// <summary>
+    /// The common block exit after instruction <paramref name="index"/>: a fault (status 1) leaves RIP at that
+    /// instruction and retires the ones before it; a stop (status 2) retires it too and keeps the RIP the helper set.
+    /// </summary>
+    private static int HelperExit(TranslatedBlock block, CpuState cpu, int index, int status)
+    {
+        if (status == Helpers.Fault)
+        {
+            ref var ins = ref block.Instructions[index];
+            uint mask = (block.Mode & 4) != 0 ? 0xFFFF_FFFFu : 0xFFFFu;
+            cpu.Rip = (uint)ins.IP & mask;
+            cpu.Retired += index;
+            return BlockExit.Exception;
+        }
+        cpu.Retired += index + 1;
+        return BlockExit.Dynamic;
+    }
+
+    private static void EmitLimitCheck(ILGenerator il, uint target, int k, LocalBuilder index, Label faultExit)
     {
         var ok = il.DefineLabel();
         il.Emit(OpCodes.Ldc_I4, (int)target);
@@ -223,7 +268,9 @@ internal sealed class BlockCompiler
         il.Emit(OpCodes.Ble_Un, ok);
         il.Emit(OpCodes.Ldarg_1);
         il.Emit(OpCodes.Call, MRaiseGp0);
-        il.Emit(OpCodes.Br, fault);
+        il.Emit(OpCodes.Ldc_I4, k);
+        il.Emit(OpCodes.Stloc, index);
+        il.Emit(OpCodes.Br, faultExit);
         il.MarkLabel(ok);
     }
 

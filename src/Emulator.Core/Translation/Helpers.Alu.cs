@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using Emulator.Core.Cpu;
 using Iced.Intel;
@@ -81,14 +82,24 @@ public static partial class Helpers
         return st;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Add(CpuState cpu, ref Instruction i) => Binary(cpu, ref i, LazyFlags.KindAdd, true);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Adc(CpuState cpu, ref Instruction i) => Binary(cpu, ref i, LazyFlags.KindAdc, true);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Sub(CpuState cpu, ref Instruction i) => Binary(cpu, ref i, LazyFlags.KindSub, true);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Sbb(CpuState cpu, ref Instruction i) => Binary(cpu, ref i, LazyFlags.KindSbb, true);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Cmp(CpuState cpu, ref Instruction i) => Binary(cpu, ref i, LazyFlags.KindSub, false);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int And(CpuState cpu, ref Instruction i) => Logic(cpu, ref i, static (a, b) => a & b, true);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Or(CpuState cpu, ref Instruction i) => Logic(cpu, ref i, static (a, b) => a | b, true);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Xor(CpuState cpu, ref Instruction i) => Logic(cpu, ref i, static (a, b) => a ^ b, true);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Test(CpuState cpu, ref Instruction i) => Logic(cpu, ref i, static (a, b) => a & b, false);
 
     private static int IncDec(CpuState cpu, ref Instruction i, bool inc)
@@ -104,8 +115,13 @@ public static partial class Helpers
         return st;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Inc(CpuState cpu, ref Instruction i) => IncDec(cpu, ref i, true);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Dec(CpuState cpu, ref Instruction i) => IncDec(cpu, ref i, false);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Neg(CpuState cpu, ref Instruction i)
     {
@@ -118,6 +134,8 @@ public static partial class Helpers
         SetLazy(cpu, LazyFlags.KindSub, size, 0, b, r);
         return st;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Not(CpuState cpu, ref Instruction i)
     {
@@ -220,13 +238,22 @@ public static partial class Helpers
         return st;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Rol(CpuState cpu, ref Instruction i) => Shift(cpu, ref i, ShiftKind.Rol);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Ror(CpuState cpu, ref Instruction i) => Shift(cpu, ref i, ShiftKind.Ror);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Rcl(CpuState cpu, ref Instruction i) => Shift(cpu, ref i, ShiftKind.Rcl);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Rcr(CpuState cpu, ref Instruction i) => Shift(cpu, ref i, ShiftKind.Rcr);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Shl(CpuState cpu, ref Instruction i) => Shift(cpu, ref i, ShiftKind.Shl);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Sal(CpuState cpu, ref Instruction i) => Shift(cpu, ref i, ShiftKind.Shl);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Shr(CpuState cpu, ref Instruction i) => Shift(cpu, ref i, ShiftKind.Shr);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Sar(CpuState cpu, ref Instruction i) => Shift(cpu, ref i, ShiftKind.Sar);
 
     private static int DoubleShift(CpuState cpu, ref Instruction i, bool left)
@@ -277,10 +304,15 @@ public static partial class Helpers
         return st;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Shld(CpuState cpu, ref Instruction i) => DoubleShift(cpu, ref i, true);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Shrd(CpuState cpu, ref Instruction i) => DoubleShift(cpu, ref i, false);
 
     // ---- Multiply and divide ----
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Mul(CpuState cpu, ref Instruction i)
     {
@@ -321,6 +353,8 @@ public static partial class Helpers
         cpu.Eflags = f;
         return Continue;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Imul(CpuState cpu, ref Instruction i)
     {
@@ -379,6 +413,8 @@ public static partial class Helpers
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Div(CpuState cpu, ref Instruction i)
     {
         if (!Operands.TryRead(cpu, i, 0, out uint d)) return Fault;
@@ -421,6 +457,8 @@ public static partial class Helpers
         cpu.RaiseException(Vectors.DE);
         return Fault;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Idiv(CpuState cpu, ref Instruction i)
     {
@@ -512,12 +550,20 @@ public static partial class Helpers
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Bt(CpuState cpu, ref Instruction i) => BitTest(cpu, ref i, 0);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Bts(CpuState cpu, ref Instruction i) => BitTest(cpu, ref i, 1);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Btr(CpuState cpu, ref Instruction i) => BitTest(cpu, ref i, 2);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Btc(CpuState cpu, ref Instruction i) => BitTest(cpu, ref i, 3);
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Bsf(CpuState cpu, ref Instruction i) => BitScan(cpu, ref i, true);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Bsr(CpuState cpu, ref Instruction i) => BitScan(cpu, ref i, false);
 
     private static int BitScan(CpuState cpu, ref Instruction i, bool forward)
@@ -537,6 +583,8 @@ public static partial class Helpers
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Bswap(CpuState cpu, ref Instruction i)
     {
         uint v = Operands.ReadReg(cpu, i.Op0Register);
@@ -546,6 +594,8 @@ public static partial class Helpers
     }
 
     private static uint BinaryPrimitivesReverse(uint v) => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Xadd(CpuState cpu, ref Instruction i)
     {
@@ -558,6 +608,8 @@ public static partial class Helpers
         SetLazy(cpu, LazyFlags.KindAdd, size, a, b, r);
         return st;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Cmpxchg(CpuState cpu, ref Instruction i)
     {
@@ -582,6 +634,8 @@ public static partial class Helpers
         SetLazy(cpu, LazyFlags.KindSub, size, acc, dest, (acc - dest) & mask);
         return st;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Cmpxchg8b(CpuState cpu, ref Instruction i)
     {
@@ -612,6 +666,8 @@ public static partial class Helpers
 
     // ---- Decimal arithmetic (SDM Vol. 2A AAA, AAD, AAM, AAS, DAA, DAS) ----
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Daa(CpuState cpu, ref Instruction i)
     {
         uint f = cpu.GetEflags();
@@ -632,6 +688,8 @@ public static partial class Helpers
         cpu.Eflags = nf | LazyFlags.ZspFlags(al, 8) | ((~oldAl & al & 0x80) != 0 ? Eflags.OF : 0);
         return Continue;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Das(CpuState cpu, ref Instruction i)
     {
@@ -654,7 +712,10 @@ public static partial class Helpers
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Aaa(CpuState cpu, ref Instruction i) => AsciiAdjust(cpu, true);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Aas(CpuState cpu, ref Instruction i) => AsciiAdjust(cpu, false);
 
     private static int AsciiAdjust(CpuState cpu, bool add)
@@ -673,6 +734,8 @@ public static partial class Helpers
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Aam(CpuState cpu, ref Instruction i)
     {
         uint imm = (byte)i.Immediate8;
@@ -688,6 +751,8 @@ public static partial class Helpers
         cpu.Eflags = (cpu.GetEflags() & ~Eflags.Arithmetic) | LazyFlags.ZspFlags(al, 8);
         return Continue;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Aad(CpuState cpu, ref Instruction i)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Emulator.Core.Cpu;
 using Iced.Intel;
 
@@ -27,11 +28,15 @@ public static partial class Helpers
         _ => i.MemorySize.GetSize() switch { 2 => 2, 4 when i.IsJmpFarIndirect || i.IsCallFarIndirect => 2, 6 => 4, _ => 4 },
     };
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Jcc(CpuState cpu, ref Instruction i)
     {
         if (!LazyFlags.Condition(cpu, CcIndex(i))) return Continue;
         return BranchTo(cpu, (uint)i.NearBranchTarget, BranchSize(i)) ? EndBlock : Fault;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Jmp(CpuState cpu, ref Instruction i)
     {
@@ -62,6 +67,8 @@ public static partial class Helpers
         selector = (ushort)Mmu.ReadSlow(cpu, seg, selAddr, 2);
         return !cpu.Faulted;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Call(CpuState cpu, ref Instruction i)
     {
@@ -98,6 +105,8 @@ public static partial class Helpers
         return EndBlock;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Ret(CpuState cpu, ref Instruction i)
     {
         int size = i.Code is Code.Retnw or Code.Retnw_imm16 ? 2 : 4;
@@ -112,6 +121,8 @@ public static partial class Helpers
         cpu.Rip = target;
         return EndBlock;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Retf(CpuState cpu, ref Instruction i)
     {
@@ -398,8 +409,12 @@ public static partial class Helpers
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Loop(CpuState cpu, ref Instruction i) => LoopCommon(cpu, ref i, 0);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Loope(CpuState cpu, ref Instruction i) => LoopCommon(cpu, ref i, 1);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Loopne(CpuState cpu, ref Instruction i) => LoopCommon(cpu, ref i, 2);
 
     private static int JumpIfCounterZero(CpuState cpu, ref Instruction i)
@@ -411,18 +426,29 @@ public static partial class Helpers
         return BranchTo(cpu, t, 4) ? EndBlock : Fault;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Jcxz(CpuState cpu, ref Instruction i) => JumpIfCounterZero(cpu, ref i);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Jecxz(CpuState cpu, ref Instruction i) => JumpIfCounterZero(cpu, ref i);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Int(CpuState cpu, ref Instruction i) => SoftwareInterrupt(cpu, i.Immediate8);
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Int3(CpuState cpu, ref Instruction i) => SoftwareInterrupt(cpu, Vectors.BP, true);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Into(CpuState cpu, ref Instruction i)
     {
         if ((cpu.GetEflags() & Eflags.OF) == 0) return Continue;
         return SoftwareInterrupt(cpu, Vectors.OF, true);
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Int1(CpuState cpu, ref Instruction i)
     {
@@ -442,8 +468,13 @@ public static partial class Helpers
         return Interrupts.Deliver(cpu, vector, next, true) ? EndBlock : Fault;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Iret(CpuState cpu, ref Instruction i) => Interrupts.Iret(cpu, 2) ? EndBlock : Fault;
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Iretd(CpuState cpu, ref Instruction i) => Interrupts.Iret(cpu, 4) ? EndBlock : Fault;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Bound(CpuState cpu, ref Instruction i)
     {
@@ -466,6 +497,8 @@ public static partial class Helpers
         }
         return Continue;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Hlt(CpuState cpu, ref Instruction i)
     {

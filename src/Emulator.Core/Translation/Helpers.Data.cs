@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Emulator.Core.Cpu;
 using Iced.Intel;
 
@@ -12,7 +13,10 @@ public static partial class Helpers
     }
 
     /// <summary>Raised for instructions the core does not implement (reported as #UD, as a CPU without the feature would).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Invalid(CpuState cpu, ref Instruction i) => Ud(cpu);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Mov(CpuState cpu, ref Instruction i)
     {
@@ -53,11 +57,15 @@ public static partial class Helpers
         return Operands.Write(cpu, i, 0, v);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Movzx(CpuState cpu, ref Instruction i)
     {
         if (!Operands.TryRead(cpu, i, 1, out uint v)) return Fault;
         return Operands.Write(cpu, i, 0, v & SizeMask(Operands.OperandSize(i, 1)));
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Movsx(CpuState cpu, ref Instruction i)
     {
@@ -66,12 +74,16 @@ public static partial class Helpers
         return Operands.Write(cpu, i, 0, r & SizeMask(Operands.OperandSize(i, 0)));
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Lea(CpuState cpu, ref Instruction i)
     {
         uint ea = Operands.EffectiveAddress(cpu, i);
         Operands.WriteReg(cpu, i.Op0Register, ea & SizeMask(i.Op0Register.GetSize()));
         return Continue;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Xchg(CpuState cpu, ref Instruction i)
     {
@@ -95,9 +107,15 @@ public static partial class Helpers
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Nop(CpuState cpu, ref Instruction i) => Continue;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Pause(CpuState cpu, ref Instruction i) => Continue;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Xlatb(CpuState cpu, ref Instruction i)
     {
@@ -106,11 +124,15 @@ public static partial class Helpers
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Cbw(CpuState cpu, ref Instruction i)
     {
         cpu.Rax = (cpu.Rax & ~0xFFFFul) | (ulong)(ushort)(short)(sbyte)(byte)cpu.Rax;
         return Continue;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Cwde(CpuState cpu, ref Instruction i)
     {
@@ -118,17 +140,23 @@ public static partial class Helpers
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Cwd(CpuState cpu, ref Instruction i)
     {
         cpu.Rdx = (cpu.Rdx & ~0xFFFFul) | ((short)cpu.Rax < 0 ? 0xFFFFul : 0);
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Cdq(CpuState cpu, ref Instruction i)
     {
         cpu.Rdx = (int)cpu.Rax < 0 ? 0xFFFF_FFFFul : 0;
         return Continue;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Lahf(CpuState cpu, ref Instruction i)
     {
@@ -137,6 +165,8 @@ public static partial class Helpers
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Sahf(CpuState cpu, ref Instruction i)
     {
         uint f = cpu.GetEflags();
@@ -144,16 +174,24 @@ public static partial class Helpers
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Salc(CpuState cpu, ref Instruction i)
     {
         cpu.Rax = (cpu.Rax & ~0xFFul) | (LazyFlags.CarryOf(cpu) != 0 ? 0xFFul : 0);
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Clc(CpuState cpu, ref Instruction i) { SetFlags(cpu, 0, Eflags.CF); return Continue; }
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Stc(CpuState cpu, ref Instruction i) { SetFlags(cpu, Eflags.CF, Eflags.CF); return Continue; }
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Cmc(CpuState cpu, ref Instruction i) { SetFlags(cpu, ~cpu.GetEflags(), Eflags.CF); return Continue; }
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Cld(CpuState cpu, ref Instruction i) { cpu.Eflags &= ~Eflags.DF; return Continue; }
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Std(CpuState cpu, ref Instruction i) { cpu.Eflags |= Eflags.DF; return Continue; }
 
     private static bool IoplAllows(CpuState cpu)
@@ -162,6 +200,8 @@ public static partial class Helpers
         int iopl = (int)((cpu.Eflags >> 12) & 3);
         return cpu.V86Mode ? iopl == 3 : cpu.Cpl <= iopl;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Cli(CpuState cpu, ref Instruction i)
     {
@@ -173,6 +213,8 @@ public static partial class Helpers
         cpu.Eflags &= ~Eflags.IF;
         return Continue;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Sti(CpuState cpu, ref Instruction i)
     {
@@ -194,6 +236,8 @@ public static partial class Helpers
 
     private static int CcIndex(in Instruction i) => (int)i.ConditionCode - 1;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Cmovcc(CpuState cpu, ref Instruction i)
     {
         if (!Operands.TryRead(cpu, i, 1, out uint v)) return Fault;
@@ -202,11 +246,15 @@ public static partial class Helpers
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Setcc(CpuState cpu, ref Instruction i) => Operands.Write(cpu, i, 0, LazyFlags.Condition(cpu, CcIndex(i)) ? 1u : 0u);
 
     // ---- Stack ----
 
     private static int PushSize(in Instruction i) => -i.StackPointerIncrement;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Push(CpuState cpu, ref Instruction i)
     {
@@ -224,6 +272,8 @@ public static partial class Helpers
         if (!Operands.TryRead(cpu, i, 0, out v)) return Fault;
         return Stack.Push(cpu, size, v) ? Continue : Fault;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Pop(CpuState cpu, ref Instruction i)
     {
@@ -256,7 +306,10 @@ public static partial class Helpers
         return st;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Pusha(CpuState cpu, ref Instruction i) => PushAll(cpu, 2);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Pushad(CpuState cpu, ref Instruction i) => PushAll(cpu, 4);
 
     private static int PushAll(CpuState cpu, int size)
@@ -273,7 +326,10 @@ public static partial class Helpers
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Popa(CpuState cpu, ref Instruction i) => PopAll(cpu, 2);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Popad(CpuState cpu, ref Instruction i) => PopAll(cpu, 4);
 
     private static int PopAll(CpuState cpu, int size)
@@ -294,7 +350,10 @@ public static partial class Helpers
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Pushf(CpuState cpu, ref Instruction i) => PushFlags(cpu, 2);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Pushfd(CpuState cpu, ref Instruction i) => PushFlags(cpu, 4);
 
     private static int PushFlags(CpuState cpu, int size)
@@ -308,7 +367,10 @@ public static partial class Helpers
         return Stack.Push(cpu, size, f) ? Continue : Fault;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Popf(CpuState cpu, ref Instruction i) => PopFlags(cpu, 2);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Popfd(CpuState cpu, ref Instruction i) => PopFlags(cpu, 4);
 
     private static int PopFlags(CpuState cpu, int size)
@@ -326,6 +388,8 @@ public static partial class Helpers
         return EndBlock;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Leave(CpuState cpu, ref Instruction i)
     {
         int size = i.Code == Code.Leavew ? 2 : 4;
@@ -337,6 +401,8 @@ public static partial class Helpers
         Operands.WriteReg(cpu, size == 2 ? Register.BP : Register.EBP, v);
         return Continue;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Enter(CpuState cpu, ref Instruction i)
     {
@@ -396,9 +462,15 @@ public static partial class Helpers
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Lds(CpuState cpu, ref Instruction i) => LoadFarPointer(cpu, ref i, Segmentation.DS);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Les(CpuState cpu, ref Instruction i) => LoadFarPointer(cpu, ref i, Segmentation.ES);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Lfs(CpuState cpu, ref Instruction i) => LoadFarPointer(cpu, ref i, Segmentation.FS);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Lgs(CpuState cpu, ref Instruction i) => LoadFarPointer(cpu, ref i, Segmentation.GS);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Lss(CpuState cpu, ref Instruction i) => LoadFarPointer(cpu, ref i, Segmentation.SS);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Emulator.Core.Cpu;
 using Iced.Intel;
 
@@ -155,9 +156,13 @@ public static partial class Helpers
     }
 
     /// <summary>LGDT/LIDT with a 32-bit operand size; the translator picks the 16-bit forms (24-bit base) by prefix.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Lgdt(CpuState cpu, ref Instruction i) => LoadTableRegister(cpu, ref i, false, false);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Lidt(CpuState cpu, ref Instruction i) => LoadTableRegister(cpu, ref i, true, false);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Lgdt16(CpuState cpu, ref Instruction i) => LoadTableRegister(cpu, ref i, false, true);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Lidt16(CpuState cpu, ref Instruction i) => LoadTableRegister(cpu, ref i, true, true);
 
     private static int StoreTableRegister(CpuState cpu, ref Instruction i, bool idt)
@@ -171,7 +176,10 @@ public static partial class Helpers
         return st | Mmu.WriteSlow(cpu, seg, Operands.AddressSize16(i) ? (ea + 2) & 0xFFFF : ea + 2, 4, bas);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Sgdt(CpuState cpu, ref Instruction i) => StoreTableRegister(cpu, ref i, false);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Sidt(CpuState cpu, ref Instruction i) => StoreTableRegister(cpu, ref i, true);
 
     private static bool RequireProtected(CpuState cpu)
@@ -183,6 +191,8 @@ public static partial class Helpers
         }
         return true;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Lldt(CpuState cpu, ref Instruction i)
     {
@@ -214,6 +224,8 @@ public static partial class Helpers
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Ltr(CpuState cpu, ref Instruction i)
     {
         if (!RequireProtected(cpu) || !RequireCpl0(cpu)) return Fault;
@@ -242,15 +254,23 @@ public static partial class Helpers
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Sldt(CpuState cpu, ref Instruction i) => RequireProtected(cpu) ? Operands.Write(cpu, i, 0, cpu.Ldtr.Selector) : Fault;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Str(CpuState cpu, ref Instruction i) => RequireProtected(cpu) ? Operands.Write(cpu, i, 0, cpu.Tr.Selector) : Fault;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Smsw(CpuState cpu, ref Instruction i)
     {
         uint v = i.GetOpKind(0) == OpKind.Register && i.Op0Register.GetSize() == 4 ? cpu.Cr0 : cpu.Cr0 & 0xFFFF;
         return Operands.Write(cpu, i, 0, v);
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Lmsw(CpuState cpu, ref Instruction i)
     {
@@ -261,12 +281,16 @@ public static partial class Helpers
         return MovToCr(cpu, Register.CR0, nv);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Clts(CpuState cpu, ref Instruction i)
     {
         if (!RequireCpl0(cpu)) return Fault;
         cpu.Cr0 &= ~Cr.CR0_TS;
         return EndBlock;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Invlpg(CpuState cpu, ref Instruction i)
     {
@@ -277,8 +301,13 @@ public static partial class Helpers
         return EndBlock;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Invd(CpuState cpu, ref Instruction i) => RequireCpl0(cpu) ? Continue : Fault;
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Wbinvd(CpuState cpu, ref Instruction i) => RequireCpl0(cpu) ? Continue : Fault;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Clflush(CpuState cpu, ref Instruction i)
     {
@@ -287,11 +316,19 @@ public static partial class Helpers
         return cpu.Faulted ? Fault : Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Ud2(CpuState cpu, ref Instruction i) => Ud(cpu);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Ud0(CpuState cpu, ref Instruction i) => Ud(cpu);
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Ud1(CpuState cpu, ref Instruction i) => Ud(cpu);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Cpuid(CpuState cpu, ref Instruction i)
     {
@@ -302,6 +339,8 @@ public static partial class Helpers
         cpu.Rdx = d;
         return Continue;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Rdtsc(CpuState cpu, ref Instruction i)
     {
@@ -316,6 +355,8 @@ public static partial class Helpers
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Rdmsr(CpuState cpu, ref Instruction i)
     {
         if (!RequireCpl0(cpu)) return Fault;
@@ -329,6 +370,8 @@ public static partial class Helpers
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Wrmsr(CpuState cpu, ref Instruction i)
     {
         if (!RequireCpl0(cpu)) return Fault;
@@ -340,6 +383,8 @@ public static partial class Helpers
         }
         return EndBlock;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Sysenter(CpuState cpu, ref Instruction i)
     {
@@ -358,6 +403,8 @@ public static partial class Helpers
         cpu.UpdateAllFastLimits();
         return EndBlock;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Sysexit(CpuState cpu, ref Instruction i)
     {
@@ -393,6 +440,8 @@ public static partial class Helpers
 
     private static void SetZf(CpuState cpu, bool z) => SetFlags(cpu, z ? Eflags.ZF : 0, Eflags.ZF);
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Lar(CpuState cpu, ref Instruction i)
     {
         if (!RequireProtected(cpu)) return Fault;
@@ -403,6 +452,8 @@ public static partial class Helpers
         SetZf(cpu, ok);
         return Continue;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Lsl(CpuState cpu, ref Instruction i)
     {
@@ -415,7 +466,10 @@ public static partial class Helpers
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Verr(CpuState cpu, ref Instruction i) => Verify(cpu, ref i, false);
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Verw(CpuState cpu, ref Instruction i) => Verify(cpu, ref i, true);
 
     private static int Verify(CpuState cpu, ref Instruction i, bool write)
@@ -427,6 +481,8 @@ public static partial class Helpers
         SetZf(cpu, ok);
         return Continue;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
 
     public static int Arpl(CpuState cpu, ref Instruction i)
     {
@@ -443,6 +499,8 @@ public static partial class Helpers
         return Continue;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+
     public static int Wait(CpuState cpu, ref Instruction i)
     {
         if ((cpu.Cr0 & (Cr.CR0_MP | Cr.CR0_TS)) == (Cr.CR0_MP | Cr.CR0_TS))
@@ -454,6 +512,7 @@ public static partial class Helpers
     }
 
     /// <summary>x87/MMX/SSE instructions until the FPU lands: #NM when CR0.EM/TS say so, else #UD (no FPU is advertised).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int FloatingPoint(CpuState cpu, ref Instruction i)
     {
         if ((cpu.Cr0 & (Cr.CR0_EM | Cr.CR0_TS)) != 0)

@@ -4,6 +4,5 @@ namespace Emulator.Conformance.Tests.HostDiff;
 public static class HostDiffCpuFactory
 {
     /// <summary>Creates the emulator adapter (a fresh CPU + memory able to run one 32-bit instruction per call).</summary>
-    public static IDiffCpu Create() =>
-        throw new NotImplementedException("The core adapter for the host-differential harness is not written yet (see HostDiff/README.md).");
+    public static IDiffCpu Create() => new CoreDiffCpu();
 }

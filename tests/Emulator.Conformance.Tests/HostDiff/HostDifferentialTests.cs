@@ -21,7 +21,6 @@ public sealed class HostDifferentialTests
     }
 
     [Test]
-    [Explicit("awaiting core adapter")]
     public void Emulator_matches_the_host_cpu()
     {
         Assume.That(HostCpu.IsSupported, "needs an x86-64 Linux host");

@@ -51,6 +51,7 @@ public static class SstClassifier
         var adjustments = new List<string>();
         ushort flagsMask = definedFlagsMask;
         ushort compareMask = 0x3FFF;
+        ushort? popFault286Sp = null;
 
         if (filter is null)
         {
@@ -62,6 +63,13 @@ public static class SstClassifier
                 expected.Di = initial.Di;
                 expected.Cx = initial.Cx;
                 adjustments.Add(SstReasons.StringFaultPrecise);
+            }
+
+            if (test.Exception?.Number == VectorGp && opcode == "8F")
+            {
+                popFault286Sp = expected.Sp;
+                expected.Sp = (ushort)(expected.Sp - 2);
+                adjustments.Add(SstReasons.PopMemFault);
             }
 
             if (test.Exception is null && opcode is "9D" or "CF")
@@ -94,6 +102,29 @@ public static class SstClassifier
         foreach (var e in test.Final.Ram)
         {
             checks[e.Address] = new SstRamCheck(e.Address, e.Value);
+        }
+
+        if (popFault286Sp is { } sp286)
+        {
+            // The 286 pushed its frame 2 bytes higher (SP already incremented); a 386+ pushes the same six bytes at the initial SP - 6.
+            var frame = new byte[6];
+            for (int k = 0; k < 6; k++)
+            {
+                uint a = Physical(expected.Ss, (ushort)(sp286 + k));
+                frame[k] = checks.TryGetValue(a, out var c) ? c.Expected : (byte)0;
+            }
+
+            for (int k = 4; k < 6; k++)
+            {
+                uint a = Physical(expected.Ss, (ushort)(sp286 + k));
+                checks[a] = new SstRamCheck(a, ram.GetValueOrDefault(a));
+            }
+
+            for (int k = 0; k < 6; k++)
+            {
+                uint a = Physical(expected.Ss, (ushort)(expected.Sp + k));
+                checks[a] = new SstRamCheck(a, frame[k]);
+            }
         }
 
         if (test.Exception is not null)

@@ -33,6 +33,10 @@ public static class SstReasons
     /// the #GP; a 386+ fault is precise, so SI, DI and CX keep their initial values.</summary>
     public const string StringFaultPrecise = "string #GP on first iteration: 386+ keeps initial SI/DI/CX";
 
+    /// <summary>POP r/m (8F) whose memory write raises #GP: the 286 has already incremented SP, so its exception frame sits
+    /// 2 bytes higher; a 386+ fault is precise (SP unchanged), so SP and the frame are expected 2 bytes lower.</summary>
+    public const string PopMemFault = "POP r/m #GP on write: 386+ keeps SP, frame 2 bytes lower";
+
     /// <summary>POPF/IRET in real mode: the 286 cannot set IOPL/NT (FLAGS bits 12–14); a 386+ loads them from the popped word.</summary>
     public const string PopfIopl = "POPF/IRET: 386+ loads IOPL/NT (bits 12-14) from the popped FLAGS";
 

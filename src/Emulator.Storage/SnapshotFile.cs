@@ -140,6 +140,37 @@ public static class SnapshotFile
         return result;
     }
 
+    /// <summary>
+    /// Paths of files named <c>&lt;image file name&gt;.*</c> that start with the snapshot magic, whether or not the
+    /// rest reads (for checkers, which must report a damaged header rather than skip the file).
+    /// </summary>
+    public static IReadOnlyList<string> FindFiles(string imagePath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(imagePath);
+        var full = Path.GetFullPath(imagePath);
+        var directory = Path.GetDirectoryName(full)!;
+        var prefix = Path.GetFileName(full) + ".";
+        var result = new List<string>();
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(directory))
+            {
+                var fileName = Path.GetFileName(file);
+                if (fileName.StartsWith(prefix, StringComparison.Ordinal) && fileName.Length > prefix.Length && HasMagic(file))
+                {
+                    result.Add(file);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException($"could not list '{directory}': {ex.Message}", ex);
+        }
+
+        result.Sort(StringComparer.Ordinal);
+        return result;
+    }
+
     /// <summary>Deletes snapshot <paramref name="name"/> (only a file whose header reads as a snapshot); false if there is none.</summary>
     public static bool Delete(string imagePath, string name)
     {
@@ -158,6 +189,20 @@ public static class SnapshotFile
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new StorageException($"could not delete snapshot '{name}': {ex.Message}", ex);
+        }
+    }
+
+    private static bool HasMagic(string file)
+    {
+        try
+        {
+            using var handle = File.OpenHandle(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            Span<byte> magic = stackalloc byte[8];
+            return RandomAccess.Read(handle, magic, 0) == magic.Length && magic.SequenceEqual(SnapshotFormat.Magic);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 }

@@ -331,7 +331,7 @@ public sealed class SnapshotReader : IDisposable
     /// <summary>Walks a section chunk by chunk, checking every length against the directory.</summary>
     private sealed class ChunkDecoder(SnapshotReader reader, Entry entry)
     {
-        private readonly byte[] _stored = new byte[SnapshotFormat.ChunkSize];
+        private readonly byte[] _stored = new byte[(int)Math.Min(SnapshotFormat.ChunkSize, entry.StoredLength)];
         private long _position;
         private long _produced;
         private uint _rawCrc = 0xFFFFFFFF;
@@ -414,7 +414,7 @@ public sealed class SnapshotReader : IDisposable
 
     private sealed class SectionStream(ChunkDecoder decoder) : Stream
     {
-        private readonly byte[] _chunk = new byte[SnapshotFormat.ChunkSize];
+        private readonly byte[] _chunk = new byte[(int)Math.Min(SnapshotFormat.ChunkSize, decoder.Entry.RawLength)];
         private int _chunkLength;
         private int _chunkPosition;
         private long _position;

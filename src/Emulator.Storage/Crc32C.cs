@@ -53,13 +53,7 @@ internal static class Crc32C
             return state;
         }
 
-        var table = Table;
-        foreach (var b in data)
-        {
-            state = table[(byte)(state ^ b)] ^ (state >> 8);
-        }
-
-        return state;
+        return UpdateSoftware(state, data);
     }
 
     internal static uint UpdateSoftware(uint state, ReadOnlySpan<byte> data)

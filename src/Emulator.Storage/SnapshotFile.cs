@@ -92,35 +92,15 @@ public static class SnapshotFile
     /// <summary>Snapshot files named <c>&lt;image file name&gt;.*</c> in the image's folder whose header reads, oldest first.</summary>
     public static IReadOnlyList<SnapshotInfo> List(string imagePath)
     {
-        ArgumentException.ThrowIfNullOrEmpty(imagePath);
-        var full = Path.GetFullPath(imagePath);
-        var directory = Path.GetDirectoryName(full)!;
-        var prefix = Path.GetFileName(full) + ".";
         var result = new List<SnapshotInfo>();
-        IEnumerable<string> files;
-        try
+        foreach (var (file, name) in Candidates(imagePath))
         {
-            files = Directory.EnumerateFiles(directory).ToList();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new StorageException($"could not list '{directory}': {ex.Message}", ex);
-        }
-
-        foreach (var file in files)
-        {
-            var fileName = Path.GetFileName(file);
-            if (!fileName.StartsWith(prefix, StringComparison.Ordinal) || fileName.Length == prefix.Length)
-            {
-                continue;
-            }
-
             try
             {
                 var info = SnapshotReader.ReadInfo(file);
                 result.Add(new SnapshotInfo
                 {
-                    Name = fileName[prefix.Length..],
+                    Name = name,
                     Path = info.Path,
                     FileSize = info.FileSize,
                     FormatVersion = info.FormatVersion,
@@ -144,32 +124,8 @@ public static class SnapshotFile
     /// Paths of files named <c>&lt;image file name&gt;.*</c> that start with the snapshot magic, whether or not the
     /// rest reads (for checkers, which must report a damaged header rather than skip the file).
     /// </summary>
-    public static IReadOnlyList<string> FindFiles(string imagePath)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(imagePath);
-        var full = Path.GetFullPath(imagePath);
-        var directory = Path.GetDirectoryName(full)!;
-        var prefix = Path.GetFileName(full) + ".";
-        var result = new List<string>();
-        try
-        {
-            foreach (var file in Directory.EnumerateFiles(directory))
-            {
-                var fileName = Path.GetFileName(file);
-                if (fileName.StartsWith(prefix, StringComparison.Ordinal) && fileName.Length > prefix.Length && HasMagic(file))
-                {
-                    result.Add(file);
-                }
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new StorageException($"could not list '{directory}': {ex.Message}", ex);
-        }
-
-        result.Sort(StringComparer.Ordinal);
-        return result;
-    }
+    public static IReadOnlyList<string> FindFiles(string imagePath) =>
+        Candidates(imagePath).Where(c => HasMagic(c.Path)).Select(c => c.Path).Order(StringComparer.Ordinal).ToList();
 
     /// <summary>Deletes snapshot <paramref name="name"/> (only a file whose header reads as a snapshot); false if there is none.</summary>
     public static bool Delete(string imagePath, string name)
@@ -203,6 +159,27 @@ public static class SnapshotFile
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return false;
+        }
+    }
+
+    /// <summary>Files named <c>&lt;image file name&gt;.SUFFIX</c> beside the image, with their suffix.</summary>
+    private static List<(string Path, string Name)> Candidates(string imagePath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(imagePath);
+        var full = Path.GetFullPath(imagePath);
+        var directory = Path.GetDirectoryName(full)!;
+        var prefix = Path.GetFileName(full) + ".";
+        try
+        {
+            return Directory.EnumerateFiles(directory)
+                .Select(f => (Path: f, FileName: Path.GetFileName(f)))
+                .Where(f => f.FileName.StartsWith(prefix, StringComparison.Ordinal) && f.FileName.Length > prefix.Length)
+                .Select(f => (f.Path, f.FileName[prefix.Length..]))
+                .ToList();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException($"could not list '{directory}': {ex.Message}", ex);
         }
     }
 }

@@ -46,7 +46,7 @@ public sealed class Pit8254Channel
     internal Pit8254Channel(int index, bool gate)
     {
         Index = index;
-        _gate = gate;
+        Reset(gate);
     }
 
     public int Index { get; }

@@ -4,14 +4,16 @@ namespace Emulator.Devices;
 public sealed class SerialStdioBackend : ISerialBackend
 {
     private readonly SerialStreamBackend _inner;
+    private readonly bool _withInput;
 
     public SerialStdioBackend(bool withInput = true)
     {
+        _withInput = withInput;
         _inner = new SerialStreamBackend(withInput ? Console.OpenStandardInput() : null, Console.OpenStandardOutput(),
             ownsStreams: false, flushEachByte: true);
     }
 
-    public bool SupportsInput => _inner.SupportsInput;
+    public bool SupportsInput => _withInput;
 
     public void Write(byte value) => _inner.Write(value);
 

@@ -31,7 +31,8 @@ public sealed class SerialStreamBackend : ISerialBackend
         }
     }
 
-    public bool SupportsInput => _input is not null;
+    /// <summary>Always true: input comes from the input stream (if any) and from <see cref="Inject"/>.</summary>
+    public bool SupportsInput => true;
 
     public void Write(byte value)
     {

@@ -242,7 +242,7 @@ public sealed class Ps2Mouse
         if (DeviceId == 3)
         {
             int dz = Math.Clamp(_dz, -8, 7);
-            Reply(b0, (byte)dx, (byte)dy, (byte)(dz & 0x0F));
+            Reply(b0, (byte)dx, (byte)dy, unchecked((byte)(sbyte)dz)); // ID 3: Z as an 8-bit two's complement
         }
         else
         {

@@ -42,7 +42,7 @@ public sealed class DualPic8259 : IDevice, IPortHandler, IInterruptController
     /// <summary>IRQ0-15 inputs (IRQ8-15 go to the slave's IR0-7).</summary>
     public IReadOnlyList<IInterruptLine> IrqLines => _lines;
 
-    public bool InterruptPending => _master.Int;
+    public bool InterruptPending => _intrLevel; // kept equal to the master's INT by Update()
 
     /// <summary>Raised whenever INTR changes (besides driving the optional INTR line).</summary>
     public event Action<bool>? IntrChanged;

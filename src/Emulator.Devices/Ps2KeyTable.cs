@@ -11,9 +11,9 @@ public static class Ps2KeyTable
     /// <summary>The Pause key has no break code and its own make sequences.</summary>
     public const string PauseKey = "pause";
 
-    public static readonly byte[] PauseSet1 = [0xE1, 0x1D, 0x45, 0xE1, 0x9D, 0xC5];
+    public static ReadOnlySpan<byte> PauseSet1 => [0xE1, 0x1D, 0x45, 0xE1, 0x9D, 0xC5];
 
-    public static readonly byte[] PauseSet2 = [0xE1, 0x14, 0x77, 0xE1, 0xF0, 0x14, 0xF0, 0x77];
+    public static ReadOnlySpan<byte> PauseSet2 => [0xE1, 0x14, 0x77, 0xE1, 0xF0, 0x14, 0xF0, 0x77];
 
     private static readonly (string Name, ushort Set1, ushort Set2)[] Keys =
     [
@@ -69,7 +69,7 @@ public static class Ps2KeyTable
         Keys.ToFrozenDictionary(k => k.Name, k => (k.Set1, k.Set2), StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The 8042's set 2 to set 1 translation (index: a set 2 byte below 0x80, or 0x83).</summary>
-    private static readonly byte[] Translation = BuildTranslation();
+    private static readonly System.Collections.Immutable.ImmutableArray<byte> Translation = [.. BuildTranslation()];
 
     public static IEnumerable<string> KeyNames => Keys.Select(k => k.Name).Append(PauseKey);
 

@@ -232,6 +232,41 @@ public sealed class Pit8254Tests
     }
 
     [Fact]
+    public void Mode3CountDecrementsByTwo()
+    {
+        _portB.Write(0x61, 1, 0x01);
+        _pit.Write(0x43, 1, 0xB6); // counter 2, mode 3
+        _pit.Write(0x42, 1, 10);
+        _pit.Write(0x42, 1, 0);
+        long load = Pit8254.TicksAt(_clock.Now) + 1;
+        RunToTick(load + 2);
+        _pit.Write(0x43, 1, 0x80); // latch counter 2
+        Assert.Equal(6, ReadCount16(0x42));
+        RunToTick(load + 6);        // second half-cycle: reloaded with 10 at load + 5
+        _pit.Write(0x43, 1, 0x80);
+        Assert.Equal(8, ReadCount16(0x42));
+        Assert.Equal(0u, _portB.Read(0x61, 1) & 0x20);
+    }
+
+    [Fact]
+    public void Mode5HardwareTriggeredStrobe()
+    {
+        _pit.Write(0x43, 1, 0xBA); // counter 2, mode 5
+        _pit.Write(0x42, 1, 8);
+        _pit.Write(0x42, 1, 0);
+        RunToTick(50);
+        Assert.Equal(0x20u, _portB.Read(0x61, 1) & 0x20);
+        _portB.Write(0x61, 1, 0x01);
+        long trigger = Pit8254.TicksAt(_clock.Now);
+        RunToTick(trigger + 8);
+        Assert.Equal(0x20u, _portB.Read(0x61, 1) & 0x20);
+        RunToTick(trigger + 9);     // loaded at trigger + 1, reaches 0 eight clocks later
+        Assert.Equal(0u, _portB.Read(0x61, 1) & 0x20);
+        RunToTick(trigger + 10);
+        Assert.Equal(0x20u, _portB.Read(0x61, 1) & 0x20);
+    }
+
+    [Fact]
     public void Mode1OneShotIsTriggeredByGate()
     {
         _pit.Write(0x43, 1, 0xB2); // counter 2, mode 1

@@ -199,6 +199,20 @@ public sealed class RtcMc146818Tests
     }
 
     [Fact]
+    public void DividerResetHoldsTimeAndFirstUpdateComesHalfASecondLater()
+    {
+        Set(0x0A, 0x76);               // DV = 111: divider chain held in reset
+        RunTo(5 * Second);
+        Assert.Equal(0x58, Get(0x00));
+        Assert.Equal(0, Get(0x0A) & 0x80);
+        Set(0x0A, 0x26);               // release
+        RunTo(5 * Second + Second / 2 - 1000);
+        Assert.Equal(0x58, Get(0x00));
+        RunTo(5 * Second + Second / 2 + 1000);
+        Assert.Equal(0x59, Get(0x00));
+    }
+
+    [Fact]
     public void SetBitClearsUie()
     {
         Set(0x0B, 0x12);

@@ -31,7 +31,7 @@ internal sealed class FakeBlockDevice : IBlockDevice
     {
         var data = new byte[sectors * 512];
         if (fill is not null) for (long i = 0; i < data.Length; i++) data[i] = fill(i);
-        _stream = new MemoryStream(data, writable: true);
+        _stream = new MemoryStream(data, 0, data.Length, writable: true, publiclyVisible: true);
         SectorCount = sectors;
         ReadOnly = readOnly;
     }

@@ -397,8 +397,8 @@ public sealed class IdeChannel : IPortHandler, IDevice
         uint v = 0;
         for (int i = 0; i < size; i++)
         {
-            uint b = _position < _length ? Buffer[_position] : 0u;
-            _position++;
+            uint b = 0;
+            if (_position < _length) b = Buffer[_position++];
             v |= b << (8 * i);
         }
         if (_position >= _length) FinishPioBlock();

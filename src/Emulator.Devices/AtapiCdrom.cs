@@ -340,7 +340,7 @@ public sealed class AtapiCdrom : IdeDevice
         r[12] = asc;
         r[13] = ascq;
         _senseKey = _asc = _ascq = 0;
-        SendReply(18, _cdb[4], keepSense: true);
+        SendReply(18, _cdb[4]);
     }
 
     /// <summary>SPC-3 §6.4.2: standard INQUIRY data, 36 bytes.</summary>
@@ -601,9 +601,8 @@ public sealed class AtapiCdrom : IdeDevice
 
     // ---- transfer engine ----
 
-    private void SendReply(int length, int allocationLength, bool keepSense = false)
+    private void SendReply(int length, int allocationLength)
     {
-        _ = keepSense;
         _fromMedia = false;
         _replyPosition = 0;
         long n = Math.Min(length, allocationLength);

@@ -116,7 +116,7 @@ public sealed class FwCfg : IPortHandler, IDevice
     public uint Read(ushort port, int size)
     {
         uint v = 0;
-        for (int i = 0; i < size; i++) v |= (uint)ReadByte((ushort)(port + i), i, port) << (8 * i);
+        for (int i = 0; i < size; i++) v |= (uint)ReadByte((ushort)(port + i)) << (8 * i);
         return v;
     }
 
@@ -168,10 +168,8 @@ public sealed class FwCfg : IPortHandler, IDevice
         _dmaAddress = reader.ReadUInt64();
     }
 
-    private byte ReadByte(ushort port, int index, ushort firstPort)
+    private byte ReadByte(ushort port)
     {
-        _ = index;
-        _ = firstPort;
         if (port == DataPort)
         {
             var data = Current();

@@ -96,6 +96,9 @@ public sealed unsafe partial class CpuState
 
     public CpuModel Model { get; set; } = CpuModel.Core2Duo;
 
+    /// <summary>Called after each interrupt or exception has been delivered (vector), for hooks and tracing.</summary>
+    public Action<int>? InterruptDelivered { get; set; }
+
     /// <summary>Called on a triple fault or another shutdown condition; the machine resets.</summary>
     public Action? ShutdownRequested { get; set; }
 

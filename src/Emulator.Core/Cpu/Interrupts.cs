@@ -11,8 +11,9 @@ public static class Interrupts
     public static bool Deliver(CpuState cpu, int vector, uint returnEip, bool software, bool hasError = false, uint errorCode = 0)
     {
         cpu.Halted = false;
-        if (!cpu.ProtectedMode) return DeliverReal(cpu, vector, returnEip);
-        return DeliverProtected(cpu, vector, returnEip, software, hasError, errorCode);
+        bool ok = !cpu.ProtectedMode ? DeliverReal(cpu, vector, returnEip) : DeliverProtected(cpu, vector, returnEip, software, hasError, errorCode);
+        if (ok) cpu.InterruptDelivered?.Invoke(vector);
+        return ok;
     }
 
     private static bool DeliverReal(CpuState cpu, int vector, uint returnEip)

@@ -177,6 +177,19 @@ public sealed unsafe class PhysicalMemory : IDmaMemory, IDisposable
         return p.Data;
     }
 
+    /// <summary>Returns all of RAM to zeros by dropping its pages (cost proportional to the pages ever written).</summary>
+    public void ClearRam()
+    {
+        for (int i = 0; i < _ram.Length; i++)
+        {
+            var p = _ram[i];
+            if (p is null) continue;
+            if (_codeCount[i] != 0) CodeWritten?.Invoke((ulong)i);
+            p.Release();
+            _ram[i] = null;
+        }
+    }
+
     /// <summary>Marks or unmarks a frame as holding translated code.</summary>
     public void SetCodeFrame(ulong frame, bool code)
     {

@@ -676,6 +676,7 @@ public static partial class Helpers
         uint nf = f & ~Eflags.Arithmetic;
         if ((al & 0xF) > 9 || (f & Eflags.AF) != 0)
         {
+            if (al + 6 > 0xFF) nf |= Eflags.CF; // CF ← old CF or carry from AL + 6
             al = (al + 6) & 0xFF;
             nf |= Eflags.AF;
         }
@@ -699,6 +700,7 @@ public static partial class Helpers
         uint nf = f & ~Eflags.Arithmetic;
         if ((al & 0xF) > 9 || (f & Eflags.AF) != 0)
         {
+            if (al < 6) nf |= Eflags.CF; // CF ← old CF or borrow from AL − 6
             al = (al - 6) & 0xFF;
             nf |= Eflags.AF;
         }
@@ -725,7 +727,8 @@ public static partial class Helpers
         uint nf = f & ~Eflags.Arithmetic;
         if ((ax & 0xF) > 9 || (f & Eflags.AF) != 0)
         {
-            ax = add ? ax + 0x106 : ((ax - 6) & 0xFF) | ((((ax >> 8) - 1) & 0xFF) << 8);
+            // AAA: AX ← AX + 106H. AAS: AX ← AX − 6 (the borrow reaches AH), then AH ← AH − 1.
+            ax = add ? ax + 0x106 : ((ax - 6) & 0xFFFF) - 0x100;
             nf |= Eflags.AF | Eflags.CF;
         }
         ax &= 0xFF0F;

@@ -6,5 +6,5 @@ namespace Emulator.Conformance.Tests.Sst;
 /// </summary>
 public static class SstCpuFactory
 {
-    public static ISstCpu Create() => throw new NotImplementedException("ISstCpu adapter over Emulator.Core is not written yet");
+    public static ISstCpu Create() => new CoreSstCpu();
 }

@@ -9,7 +9,6 @@ namespace Emulator.Conformance.Tests.SstTests;
 /// Output goes to stderr: it is the stream `dotnet test` shows at default verbosity with NUnit3TestAdapter.
 /// </summary>
 [TestFixture]
-[Explicit("awaiting core adapter")] // The one switch: remove once SstCpuFactory.Create returns the Core-backed adapter.
 public sealed class SstConformanceTests
 {
     public const double Bar = 0.995;

@@ -27,7 +27,7 @@ public sealed class HostDifferentialTests
         using var host = new HostCpu();
         IDiffCpu cpu = HostDiffCpuFactory.Create();
         DiffReport report = new DiffHarness(host, cpu).Run(Seed, CaseCount());
-        TestContext.Out.WriteLine(report.Format());
+        Console.Error.WriteLine(report.Format()); // stderr: shown by `dotnet test` at default verbosity
         Assert.That(report.Failed, Is.Zero, report.Summary);
     }
 }

@@ -159,34 +159,21 @@ internal sealed class BlockCompiler
         var faultExit = il.DefineLabel();
         var dynamicExit = il.DefineLabel();
         bool terminated = false;
+        var inline = new InlineEmitter(il, index, status, faultExit, dynamicExit, ipMask, block.Mode);
+        var dead = DeadFlagProducers(insns);
         for (int k = 0; k < insns.Length; k++)
         {
             ref var ins = ref insns[k];
             uint next = (uint)ins.NextIP & ipMask;
             bool last = k == insns.Length - 1;
-            if (last && ins.IsJccShortOrNear)
+            var handled = inline.TryEmit(k, ref ins, last, dead[k]);
+            if (handled == InlineEmitter.Result.Terminated)
             {
-                uint target = (uint)ins.NearBranchTarget & ipMask;
-                var taken = il.DefineLabel();
-                il.Emit(OpCodes.Ldarg_1);
-                il.Emit(OpCodes.Ldc_I4, (int)ins.ConditionCode - 1);
-                il.Emit(OpCodes.Call, MCondition);
-                il.Emit(OpCodes.Brtrue, taken);
-                EmitExit(il, k + 1, next, BlockExit.Static0);
-                il.MarkLabel(taken);
-                EmitLimitCheck(il, target, k, index, faultExit);
-                EmitExit(il, k + 1, target, BlockExit.Static1);
                 terminated = true;
-                continue;
+                break;
             }
-            if (last && ins.IsJmpShortOrNear)
-            {
-                uint target = (uint)ins.NearBranchTarget & ipMask;
-                EmitLimitCheck(il, target, k, index, faultExit);
-                EmitExit(il, k + 1, target, BlockExit.Static0);
-                terminated = true;
-                continue;
-            }
+            if (handled == InlineEmitter.Result.Handled) continue;
+            inline.ForgetProducer();
             // Helper call: RIP = next instruction, then Helpers.X(cpu, ref block.Instructions[k]).
             il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldc_I4, (int)next);
@@ -241,6 +228,46 @@ internal sealed class BlockCompiler
     }
 
     /// <summary>
+    /// Flag producers whose six arithmetic flags are overwritten by a later register-only ALU instruction before any
+    /// instruction could read them or fault (so nothing can observe them): they need not record lazy flags.
+    /// </summary>
+    private static bool[] DeadFlagProducers(Instruction[] insns)
+    {
+        var dead = new bool[insns.Length];
+        for (int k = 0; k < insns.Length; k++)
+        {
+            for (int j = k + 1; j < insns.Length; j++)
+            {
+                ref var n = ref insns[j];
+                if (IsRegisterOnlyFullFlagWriter(n))
+                {
+                    dead[k] = true;
+                    break;
+                }
+                bool harmless = n.Mnemonic is Mnemonic.Mov or Mnemonic.Lea or Mnemonic.Nop or Mnemonic.Movzx or Mnemonic.Movsx
+                    && RegisterOnly(n) && (n.Mnemonic != Mnemonic.Mov || !n.Op0Register.IsSegmentRegister() && !n.Op0Register.IsCR() && !n.Op0Register.IsDR() && !n.Op1Register.IsCR() && !n.Op1Register.IsDR())
+                    || n.Mnemonic == Mnemonic.Lea;
+                if (!harmless) break;
+            }
+        }
+        return dead;
+    }
+
+    private static bool RegisterOnly(in Instruction i)
+    {
+        for (int op = 0; op < i.OpCount; op++)
+        {
+            var k = i.GetOpKind(op);
+            if (k != OpKind.Register && k is not (OpKind.Immediate8 or OpKind.Immediate16 or OpKind.Immediate32 or OpKind.Immediate8to16 or OpKind.Immediate8to32)) return false;
+        }
+        return true;
+    }
+
+    private static bool IsRegisterOnlyFullFlagWriter(in Instruction i) =>
+        i.Mnemonic is Mnemonic.Add or Mnemonic.Sub or Mnemonic.Cmp or Mnemonic.And or Mnemonic.Or or Mnemonic.Xor or Mnemonic.Test
+        && !i.HasLockPrefix && RegisterOnly(i) && i.GetOpRegister(0).IsGPR();
+
+    /// <summary>
     /// The common block exit after instruction <paramref name="index"/>: a fault (status 1) leaves RIP at that
     /// instruction and retires the ones before it; a stop (status 2) retires it too and keeps the RIP the helper set.
     /// </summary>
@@ -274,7 +301,7 @@ internal sealed class BlockCompiler
         il.MarkLabel(ok);
     }
 
-    private static void EmitRetire(ILGenerator il, int count)
+    internal static void EmitRetire(ILGenerator il, int count)
     {
         if (count == 0) return;
         il.Emit(OpCodes.Ldarg_1);

@@ -1,0 +1,806 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using Emulator.Core.Cpu;
+using Emulator.Core.Memory;
+using Iced.Intel;
+using Label = System.Reflection.Emit.Label;
+
+namespace Emulator.Core.Translation;
+
+/// <summary>
+/// IL for the hot instructions, inline in the block: MOV, the ALU group, INC/DEC, LEA, MOVZX/MOVSX, PUSH/POP,
+/// near CALL/RET/JMP/Jcc. Memory operands use the soft TLB inline (segment fast limit, tag compare, host pointer)
+/// and call <see cref="Mmu"/> only on a miss. Arithmetic flags are lazy; a Jcc that follows its flag producer in
+/// the same block is decided from the operands directly, and producers whose flags are overwritten before anything
+/// can observe them store nothing.
+/// </summary>
+internal sealed class InlineEmitter
+{
+    public enum Result { NotHandled, Handled, Terminated }
+
+    private static readonly FieldInfo FRip = F(nameof(CpuState.Rip));
+    private static readonly FieldInfo FLazyOp = F(nameof(CpuState.LazyOp));
+    private static readonly FieldInfo FLazyA = F(nameof(CpuState.LazyA));
+    private static readonly FieldInfo FLazyB = F(nameof(CpuState.LazyB));
+    private static readonly FieldInfo FLazyR = F(nameof(CpuState.LazyR));
+    private static readonly FieldInfo FEflags = F(nameof(CpuState.Eflags));
+    private static readonly FieldInfo FFaulted = F(nameof(CpuState.Faulted));
+    private static readonly FieldInfo FTlbRead = F(nameof(CpuState.TlbRead));
+    private static readonly FieldInfo FTlbWrite = F(nameof(CpuState.TlbWrite));
+    private static readonly FieldInfo[] FGpr =
+    {
+        F(nameof(CpuState.Rax)), F(nameof(CpuState.Rcx)), F(nameof(CpuState.Rdx)), F(nameof(CpuState.Rbx)),
+        F(nameof(CpuState.Rsp)), F(nameof(CpuState.Rbp)), F(nameof(CpuState.Rsi)), F(nameof(CpuState.Rdi)),
+    };
+    private static readonly FieldInfo[] FSeg =
+    {
+        F(nameof(CpuState.Es)), F(nameof(CpuState.Cs)), F(nameof(CpuState.Ss)), F(nameof(CpuState.Ds)), F(nameof(CpuState.Fs)), F(nameof(CpuState.Gs)),
+    };
+    private static readonly FieldInfo FSegBase = typeof(Segment).GetField(nameof(Segment.Base))!;
+    private static readonly FieldInfo FSegLimit = typeof(Segment).GetField(nameof(Segment.Limit))!;
+    private static readonly FieldInfo FSegReadLimit = typeof(Segment).GetField(nameof(Segment.ReadLimit))!;
+    private static readonly FieldInfo FSegWriteLimit = typeof(Segment).GetField(nameof(Segment.WriteLimit))!;
+    private static readonly MethodInfo MReadSlow = typeof(Mmu).GetMethod(nameof(Mmu.ReadSlow))!;
+    private static readonly MethodInfo MWriteSlow = typeof(Mmu).GetMethod(nameof(Mmu.WriteSlow))!;
+    private static readonly MethodInfo MCarryOf = typeof(LazyFlags).GetMethod(nameof(LazyFlags.CarryOf))!;
+    private static readonly MethodInfo MCondition = typeof(LazyFlags).GetMethod(nameof(LazyFlags.Condition))!;
+    private static readonly MethodInfo MRaiseGp0 = typeof(InlineEmitter).GetMethod(nameof(RaiseGp0), BindingFlags.NonPublic | BindingFlags.Static)!;
+
+    private static FieldInfo F(string name) => typeof(CpuState).GetField(name) ?? throw new MissingFieldException(nameof(CpuState), name);
+
+    private static void RaiseGp0(CpuState cpu) => cpu.RaiseGp(0);
+
+    private readonly ILGenerator _il;
+    private readonly LocalBuilder _index;
+    private readonly LocalBuilder _status;
+    private readonly Label _faultExit;
+    private readonly Label _dynamicExit;
+    private readonly uint _ipMask;
+    private readonly bool _stack32;
+    private readonly LocalBuilder _ea, _lin, _entry, _val, _a, _b, _r, _stop;
+    private int _k;
+    private bool _stopChecked;
+
+    /// <summary>The last flag producer still described by locals (for an inline Jcc), or null.</summary>
+    private (int Kind, int Size, LocalBuilder A, LocalBuilder B, LocalBuilder R)? _producer;
+
+    public InlineEmitter(ILGenerator il, LocalBuilder index, LocalBuilder status, Label faultExit, Label dynamicExit, uint ipMask, int mode)
+    {
+        _il = il;
+        _index = index;
+        _status = status;
+        _faultExit = faultExit;
+        _dynamicExit = dynamicExit;
+        _ipMask = ipMask;
+        _stack32 = (mode & 8) != 0;
+        _ea = il.DeclareLocal(typeof(uint));
+        _lin = il.DeclareLocal(typeof(uint));
+        _entry = il.DeclareLocal(typeof(nint));
+        _val = il.DeclareLocal(typeof(uint));
+        _a = il.DeclareLocal(typeof(uint));
+        _b = il.DeclareLocal(typeof(uint));
+        _r = il.DeclareLocal(typeof(uint));
+        _stop = il.DeclareLocal(typeof(bool));
+    }
+
+    /// <summary>Called for a helper-run instruction: it may change flags, so no producer survives it.</summary>
+    public void ForgetProducer() => _producer = null;
+
+    public Result TryEmit(int k, ref Instruction ins, bool last, bool flagsDead)
+    {
+        _k = k;
+        _stopChecked = false;
+        uint next = (uint)ins.NextIP & _ipMask;
+        if (ins.HasLockPrefix || ins.HasRepPrefix || ins.HasRepnePrefix) return Result.NotHandled;
+        switch (ins.Mnemonic)
+        {
+            case Mnemonic.Mov: return Mov(ref ins);
+            case Mnemonic.Add: return Alu(ref ins, LazyFlags.KindAdd, OpCodes.Add, true, flagsDead);
+            case Mnemonic.Sub: return Alu(ref ins, LazyFlags.KindSub, OpCodes.Sub, true, flagsDead);
+            case Mnemonic.Cmp: return Alu(ref ins, LazyFlags.KindSub, OpCodes.Sub, false, flagsDead);
+            case Mnemonic.And: return Alu(ref ins, LazyFlags.KindLogic, OpCodes.And, true, flagsDead);
+            case Mnemonic.Or: return Alu(ref ins, LazyFlags.KindLogic, OpCodes.Or, true, flagsDead);
+            case Mnemonic.Xor: return Alu(ref ins, LazyFlags.KindLogic, OpCodes.Xor, true, flagsDead);
+            case Mnemonic.Test: return Alu(ref ins, LazyFlags.KindLogic, OpCodes.And, false, flagsDead);
+            case Mnemonic.Inc: return IncDec(ref ins, true);
+            case Mnemonic.Dec: return IncDec(ref ins, false);
+            case Mnemonic.Lea: return Lea(ref ins);
+            case Mnemonic.Movzx: return Extend(ref ins, false);
+            case Mnemonic.Movsx: return Extend(ref ins, true);
+            case Mnemonic.Nop: return Result.Handled;
+            case Mnemonic.Push: return Push(ref ins);
+            case Mnemonic.Pop: return Pop(ref ins);
+            case Mnemonic.Jmp when ins.IsJmpShortOrNear && last:
+                {
+                    uint target = (uint)ins.NearBranchTarget & _ipMask;
+                    EmitLimitCheck(target);
+                    EmitExit(k + 1, target, BlockExit.Static0);
+                    return Result.Terminated;
+                }
+            case Mnemonic.Call when ins.Op0Kind is OpKind.NearBranch16 or OpKind.NearBranch32 && last:
+                {
+                    uint target = (uint)ins.NearBranchTarget & _ipMask;
+                    int size = ins.Op0Kind == OpKind.NearBranch16 ? 2 : 4;
+                    EmitLimitCheck(target);
+                    _il.Emit(OpCodes.Ldc_I4, (int)next);
+                    _il.Emit(OpCodes.Stloc, _val);
+                    EmitPushValue(size, _val);
+                    EmitExit(k + 1, target, BlockExit.Static0);
+                    return Result.Terminated;
+                }
+            case Mnemonic.Ret when ins.OpCount == 0 && last:
+                {
+                    int size = ins.Code == Code.Retnw ? 2 : 4;
+                    EmitStackRead(size, 0);
+                    // target ≤ CS.limit, else #GP(0)
+                    var ok = _il.DefineLabel();
+                    _il.Emit(OpCodes.Ldloc, _val);
+                    LdSegField(1, FSegLimit);
+                    _il.Emit(OpCodes.Ble_Un, ok);
+                    EmitRaiseGpAndFault();
+                    _il.MarkLabel(ok);
+                    EmitAdjustSp(size);
+                    _il.Emit(OpCodes.Ldarg_1);
+                    _il.Emit(OpCodes.Ldloc, _val);
+                    _il.Emit(OpCodes.Conv_U8);
+                    _il.Emit(OpCodes.Stfld, FRip);
+                    EmitRetiredExit(k + 1, BlockExit.Dynamic);
+                    return Result.Terminated;
+                }
+        }
+        if (ins.IsJccShortOrNear && last)
+        {
+            uint target = (uint)ins.NearBranchTarget & _ipMask;
+            var taken = _il.DefineLabel();
+            EmitCondition((int)ins.ConditionCode - 1);
+            _il.Emit(OpCodes.Brtrue, taken);
+            EmitExit(k + 1, next, BlockExit.Static0);
+            _il.MarkLabel(taken);
+            EmitLimitCheck(target);
+            EmitExit(k + 1, target, BlockExit.Static1);
+            return Result.Terminated;
+        }
+        return Result.NotHandled;
+    }
+
+    // ---- Instructions ----
+
+    private Result Mov(ref Instruction ins)
+    {
+        if (!SimpleOperand(ins, 0) || !SimpleOperand(ins, 1)) return Result.NotHandled;
+        int size = Operands.OperandSize(ins, 0);
+        if (!LoadOperand(ref ins, 1, size)) return Result.NotHandled;
+        _il.Emit(OpCodes.Stloc, _val);
+        StoreOperand(ref ins, 0, size, _val);
+        EndOfStoringInstruction(ref ins);
+        return Result.Handled;
+    }
+
+    private Result Alu(ref Instruction ins, int kind, OpCode op, bool store, bool flagsDead)
+    {
+        if (!SimpleOperand(ins, 0) || !SimpleOperand(ins, 1)) return Result.NotHandled;
+        int size = Operands.OperandSize(ins, 0);
+        uint mask = SizeMask(size);
+        var a = _il.DeclareLocal(typeof(uint));
+        var b = _il.DeclareLocal(typeof(uint));
+        var r = _il.DeclareLocal(typeof(uint));
+        // Zeroing idiom: XOR/SUB r, r needs no loads.
+        if (!LoadOperand(ref ins, 0, size)) return Result.NotHandled;
+        _il.Emit(OpCodes.Stloc, a);
+        if (!LoadOperand(ref ins, 1, size)) return Result.NotHandled;
+        if (mask != 0xFFFF_FFFF)
+        {
+            _il.Emit(OpCodes.Ldc_I4, (int)mask);
+            _il.Emit(OpCodes.And);
+        }
+        _il.Emit(OpCodes.Stloc, b);
+        _il.Emit(OpCodes.Ldloc, a);
+        _il.Emit(OpCodes.Ldloc, b);
+        _il.Emit(op);
+        if (mask != 0xFFFF_FFFF)
+        {
+            _il.Emit(OpCodes.Ldc_I4, (int)mask);
+            _il.Emit(OpCodes.And);
+        }
+        _il.Emit(OpCodes.Stloc, r);
+        if (store) StoreOperand(ref ins, 0, size, r);
+        if (!flagsDead) StoreLazy(kind, size, a, b, r);
+        _producer = (kind, size, a, b, r);
+        if (store) EndOfStoringInstruction(ref ins);
+        return Result.Handled;
+    }
+
+    private Result IncDec(ref Instruction ins, bool inc)
+    {
+        if (!SimpleOperand(ins, 0)) return Result.NotHandled;
+        int size = Operands.OperandSize(ins, 0);
+        uint mask = SizeMask(size);
+        var a = _il.DeclareLocal(typeof(uint));
+        var r = _il.DeclareLocal(typeof(uint));
+        var one = _il.DeclareLocal(typeof(uint));
+        if (!LoadOperand(ref ins, 0, size)) return Result.NotHandled;
+        _il.Emit(OpCodes.Stloc, a);
+        _il.Emit(OpCodes.Ldloc, a);
+        _il.Emit(OpCodes.Ldc_I4_1);
+        _il.Emit(inc ? OpCodes.Add : OpCodes.Sub);
+        if (mask != 0xFFFF_FFFF)
+        {
+            _il.Emit(OpCodes.Ldc_I4, (int)mask);
+            _il.Emit(OpCodes.And);
+        }
+        _il.Emit(OpCodes.Stloc, r);
+        StoreOperand(ref ins, 0, size, r);
+        // CF is kept: fold the current carry into EFLAGS, then record INC/DEC lazily.
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, FEflags);
+        _il.Emit(OpCodes.Ldc_I4, unchecked((int)~Eflags.CF));
+        _il.Emit(OpCodes.And);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Call, MCarryOf);
+        _il.Emit(OpCodes.Or);
+        _il.Emit(OpCodes.Stfld, FEflags);
+        _il.Emit(OpCodes.Ldc_I4_1);
+        _il.Emit(OpCodes.Stloc, one);
+        int kind = inc ? LazyFlags.KindInc : LazyFlags.KindDec;
+        StoreLazy(kind, size, a, one, r);
+        _producer = (kind, size, a, one, r);
+        EndOfStoringInstruction(ref ins);
+        return Result.Handled;
+    }
+
+    private Result Lea(ref Instruction ins)
+    {
+        if (ins.Op1Kind != OpKind.Memory || !SimpleAddress(ins)) return Result.NotHandled;
+        EmitEffectiveAddress(ref ins);
+        int size = ins.Op0Register.GetSize();
+        _il.Emit(OpCodes.Ldloc, _ea);
+        if (size == 2)
+        {
+            _il.Emit(OpCodes.Ldc_I4, 0xFFFF);
+            _il.Emit(OpCodes.And);
+        }
+        _il.Emit(OpCodes.Stloc, _val);
+        StoreReg(ins.Op0Register, _val);
+        return Result.Handled;
+    }
+
+    private Result Extend(ref Instruction ins, bool signed)
+    {
+        if (!SimpleOperand(ins, 1)) return Result.NotHandled;
+        int srcSize = Operands.OperandSize(ins, 1);
+        int dstSize = ins.Op0Register.GetSize();
+        if (!LoadOperand(ref ins, 1, srcSize)) return Result.NotHandled;
+        if (signed)
+        {
+            _il.Emit(srcSize == 1 ? OpCodes.Conv_I1 : OpCodes.Conv_I2);
+            if (dstSize == 2)
+            {
+                _il.Emit(OpCodes.Ldc_I4, 0xFFFF);
+                _il.Emit(OpCodes.And);
+            }
+        }
+        _il.Emit(OpCodes.Stloc, _val);
+        StoreReg(ins.Op0Register, _val);
+        return Result.Handled;
+    }
+
+    private Result Push(ref Instruction ins)
+    {
+        int size = -ins.StackPointerIncrement;
+        var k0 = ins.Op0Kind;
+        if (size is not (2 or 4)) return Result.NotHandled;
+        if (k0 == OpKind.Register && !ins.Op0Register.IsGPR()) return Result.NotHandled;
+        if (k0 == OpKind.Memory) return Result.NotHandled;
+        if (!LoadOperand(ref ins, 0, size)) return Result.NotHandled;
+        _il.Emit(OpCodes.Stloc, _val);
+        EmitPushValue(size, _val);
+        EndOfStoringInstruction(ref ins);
+        return Result.Handled;
+    }
+
+    private Result Pop(ref Instruction ins)
+    {
+        int size = ins.StackPointerIncrement;
+        if (ins.Op0Kind != OpKind.Register || !ins.Op0Register.IsGPR() || size is not (2 or 4)) return Result.NotHandled;
+        EmitStackRead(size, 0);
+        EmitAdjustSp(size);
+        StoreReg(ins.Op0Register, _val);
+        return Result.Handled;
+    }
+
+    // ---- Operands ----
+
+    private static bool SimpleAddress(in Instruction ins) =>
+        (ins.MemoryBase == Register.None || ins.MemoryBase.IsGPR16() || ins.MemoryBase.IsGPR32())
+        && (ins.MemoryIndex == Register.None || ins.MemoryIndex.IsGPR16() || ins.MemoryIndex.IsGPR32());
+
+    private static bool SimpleOperand(in Instruction ins, int op)
+    {
+        switch (ins.GetOpKind(op))
+        {
+            case OpKind.Register:
+                {
+                    var r = ins.GetOpRegister(op);
+                    return r.IsGPR8() || r.IsGPR16() || r.IsGPR32();
+                }
+            case OpKind.Memory:
+                return SimpleAddress(ins) && ins.MemorySize.GetSize() is 1 or 2 or 4;
+            case OpKind.Immediate8:
+            case OpKind.Immediate16:
+            case OpKind.Immediate32:
+            case OpKind.Immediate8to16:
+            case OpKind.Immediate8to32:
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static uint SizeMask(int size) => size switch { 1 => 0xFFu, 2 => 0xFFFFu, _ => 0xFFFF_FFFFu };
+
+    /// <summary>Pushes operand <paramref name="op"/> as a uint (memory reads may fault → fault exit).</summary>
+    private bool LoadOperand(ref Instruction ins, int op, int size)
+    {
+        switch (ins.GetOpKind(op))
+        {
+            case OpKind.Register:
+                LoadReg(ins.GetOpRegister(op));
+                return true;
+            case OpKind.Memory:
+                EmitEffectiveAddress(ref ins);
+                EmitRead(Operands.SegIndex(ins.MemorySegment), size);
+                _il.Emit(OpCodes.Ldloc, _val);
+                return true;
+            default:
+                _il.Emit(OpCodes.Ldc_I4, (int)((uint)ins.GetImmediate(op) & SizeMask(size)));
+                return true;
+        }
+    }
+
+    private void StoreOperand(ref Instruction ins, int op, int size, LocalBuilder value)
+    {
+        if (ins.GetOpKind(op) == OpKind.Register)
+        {
+            StoreReg(ins.GetOpRegister(op), value);
+            return;
+        }
+        EmitEffectiveAddress(ref ins);
+        EmitWrite(Operands.SegIndex(ins.MemorySegment), size, value);
+    }
+
+    private void LoadReg(Register r)
+    {
+        var (index, shift) = Operands.GprSlot(r);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, FGpr[index]);
+        if (shift != 0)
+        {
+            _il.Emit(OpCodes.Ldc_I4_8);
+            _il.Emit(OpCodes.Shr_Un);
+        }
+        switch (r.GetSize())
+        {
+            case 1: _il.Emit(OpCodes.Conv_U1); break;
+            case 2: _il.Emit(OpCodes.Conv_U2); break;
+            default: _il.Emit(OpCodes.Conv_U4); break;
+        }
+    }
+
+    private void StoreReg(Register r, LocalBuilder value)
+    {
+        var (index, shift) = Operands.GprSlot(r);
+        var field = FGpr[index];
+        _il.Emit(OpCodes.Ldarg_1);
+        switch (r.GetSize())
+        {
+            case 4:
+                _il.Emit(OpCodes.Ldloc, value);
+                _il.Emit(OpCodes.Conv_U8);
+                break;
+            case 2:
+                _il.Emit(OpCodes.Ldarg_1);
+                _il.Emit(OpCodes.Ldfld, field);
+                _il.Emit(OpCodes.Ldc_I8, ~0xFFFFL);
+                _il.Emit(OpCodes.And);
+                _il.Emit(OpCodes.Ldloc, value);
+                _il.Emit(OpCodes.Conv_U2);
+                _il.Emit(OpCodes.Conv_U8);
+                _il.Emit(OpCodes.Or);
+                break;
+            default:
+                _il.Emit(OpCodes.Ldarg_1);
+                _il.Emit(OpCodes.Ldfld, field);
+                _il.Emit(OpCodes.Ldc_I8, ~(0xFFL << shift));
+                _il.Emit(OpCodes.And);
+                _il.Emit(OpCodes.Ldloc, value);
+                _il.Emit(OpCodes.Conv_U1);
+                _il.Emit(OpCodes.Conv_U8);
+                if (shift != 0)
+                {
+                    _il.Emit(OpCodes.Ldc_I4_8);
+                    _il.Emit(OpCodes.Shl);
+                }
+                _il.Emit(OpCodes.Or);
+                break;
+        }
+        _il.Emit(OpCodes.Stfld, field);
+    }
+
+    private void EmitEffectiveAddress(ref Instruction ins)
+    {
+        bool a16 = Operands.AddressSize16(ins);
+        _il.Emit(OpCodes.Ldc_I4, (int)(uint)ins.MemoryDisplacement64);
+        if (ins.MemoryBase != Register.None)
+        {
+            LoadReg(ins.MemoryBase);
+            _il.Emit(OpCodes.Add);
+        }
+        if (ins.MemoryIndex != Register.None)
+        {
+            LoadReg(ins.MemoryIndex);
+            int scale = ins.MemoryIndexScale;
+            if (scale > 1)
+            {
+                _il.Emit(OpCodes.Ldc_I4, scale switch { 2 => 1, 4 => 2, _ => 3 });
+                _il.Emit(OpCodes.Shl);
+            }
+            _il.Emit(OpCodes.Add);
+        }
+        if (a16)
+        {
+            _il.Emit(OpCodes.Ldc_I4, 0xFFFF);
+            _il.Emit(OpCodes.And);
+        }
+        _il.Emit(OpCodes.Stloc, _ea);
+    }
+
+    private void LdSegField(int seg, FieldInfo field)
+    {
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldflda, FSeg[seg]);
+        _il.Emit(OpCodes.Ldfld, field);
+    }
+
+    /// <summary>Reads <paramref name="size"/> bytes at seg:[_ea] into _val (fault → fault exit).</summary>
+    private void EmitRead(int seg, int size)
+    {
+        var slow = _il.DefineLabel();
+        var done = _il.DefineLabel();
+        // Segment fast limit: (ulong)ea + size − 1 > ReadLimit → slow path (which raises #GP/#SS as needed).
+        _il.Emit(OpCodes.Ldloc, _ea);
+        _il.Emit(OpCodes.Conv_U8);
+        if (size > 1)
+        {
+            _il.Emit(OpCodes.Ldc_I8, (long)(size - 1));
+            _il.Emit(OpCodes.Add);
+        }
+        LdSegField(seg, FSegReadLimit);
+        _il.Emit(OpCodes.Bgt, slow);
+        EmitTlbProbe(seg, size, FTlbRead, slow);
+        // host = entry.Addend + linear
+        _il.Emit(OpCodes.Ldloc, _entry);
+        _il.Emit(OpCodes.Ldc_I4_8);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Ldind_I8);
+        _il.Emit(OpCodes.Ldloc, _lin);
+        _il.Emit(OpCodes.Conv_U8);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Conv_I);
+        _il.Emit(size switch { 1 => OpCodes.Ldind_U1, 2 => OpCodes.Ldind_U2, _ => OpCodes.Ldind_U4 });
+        _il.Emit(OpCodes.Stloc, _val);
+        _il.Emit(OpCodes.Br, done);
+        _il.MarkLabel(slow);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4, seg);
+        _il.Emit(OpCodes.Ldloc, _ea);
+        _il.Emit(OpCodes.Ldc_I4, size);
+        _il.Emit(OpCodes.Call, MReadSlow);
+        _il.Emit(OpCodes.Conv_U4);
+        _il.Emit(OpCodes.Stloc, _val);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, FFaulted);
+        _il.Emit(OpCodes.Brfalse, done);
+        EmitFault();
+        _il.MarkLabel(done);
+    }
+
+    /// <summary>Writes <paramref name="value"/> to seg:[_ea]; a fault exits; a store into translated code stops the block after this instruction.</summary>
+    private void EmitWrite(int seg, int size, LocalBuilder value)
+    {
+        var slow = _il.DefineLabel();
+        var done = _il.DefineLabel();
+        _il.Emit(OpCodes.Ldloc, _ea);
+        _il.Emit(OpCodes.Conv_U8);
+        if (size > 1)
+        {
+            _il.Emit(OpCodes.Ldc_I8, (long)(size - 1));
+            _il.Emit(OpCodes.Add);
+        }
+        LdSegField(seg, FSegWriteLimit);
+        _il.Emit(OpCodes.Bgt, slow);
+        EmitTlbProbe(seg, size, FTlbWrite, slow);
+        _il.Emit(OpCodes.Ldloc, _entry);
+        _il.Emit(OpCodes.Ldc_I4_8);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Ldind_I8);
+        _il.Emit(OpCodes.Ldloc, _lin);
+        _il.Emit(OpCodes.Conv_U8);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Conv_I);
+        _il.Emit(OpCodes.Ldloc, value);
+        _il.Emit(size switch { 1 => OpCodes.Stind_I1, 2 => OpCodes.Stind_I2, _ => OpCodes.Stind_I4 });
+        _il.Emit(OpCodes.Br, done);
+        _il.MarkLabel(slow);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4, seg);
+        _il.Emit(OpCodes.Ldloc, _ea);
+        _il.Emit(OpCodes.Ldc_I4, size);
+        _il.Emit(OpCodes.Ldloc, value);
+        _il.Emit(OpCodes.Conv_U8);
+        _il.Emit(OpCodes.Call, MWriteSlow);
+        _il.Emit(OpCodes.Dup);
+        _il.Emit(OpCodes.Ldc_I4_1);
+        var notFault = _il.DefineLabel();
+        _il.Emit(OpCodes.Bne_Un, notFault);
+        _il.Emit(OpCodes.Pop);
+        EmitFault();
+        _il.MarkLabel(notFault);
+        // status 2: translated code was written — finish this instruction, then leave the block.
+        _il.Emit(OpCodes.Ldc_I4_2);
+        _il.Emit(OpCodes.Ceq);
+        _il.Emit(OpCodes.Ldloc, _stop);
+        _il.Emit(OpCodes.Or);
+        _il.Emit(OpCodes.Stloc, _stop);
+        _il.MarkLabel(done);
+    }
+
+    /// <summary>_lin = seg.Base + _ea; _entry = &amp;table[index]; branches to <paramref name="miss"/> unless the tag matches for all bytes.</summary>
+    private void EmitTlbProbe(int seg, int size, FieldInfo table, Label miss)
+    {
+        LdSegField(seg, FSegBase);
+        _il.Emit(OpCodes.Ldloc, _ea);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Stloc, _lin);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, table);
+        _il.Emit(OpCodes.Ldloc, _lin);
+        _il.Emit(OpCodes.Ldc_I4, 12);
+        _il.Emit(OpCodes.Shr_Un);
+        _il.Emit(OpCodes.Ldc_I4, Tlb.Entries - 1);
+        _il.Emit(OpCodes.And);
+        _il.Emit(OpCodes.Ldc_I4_5); // sizeof(TlbEntry) == 32
+        _il.Emit(OpCodes.Shl);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Stloc, _entry);
+        _il.Emit(OpCodes.Ldloc, _entry);
+        _il.Emit(OpCodes.Ldind_I8);
+        _il.Emit(OpCodes.Ldloc, _lin);
+        if (size > 1)
+        {
+            _il.Emit(OpCodes.Ldc_I4, size - 1);
+            _il.Emit(OpCodes.Add);
+        }
+        _il.Emit(OpCodes.Ldc_I4, unchecked((int)0xFFFF_F000u));
+        _il.Emit(OpCodes.And);
+        _il.Emit(OpCodes.Conv_U8);
+        _il.Emit(OpCodes.Bne_Un, miss);
+    }
+
+    private void EmitStackAddress(int offset)
+    {
+        // _ea = (SP + offset) masked to the stack size
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, FGpr[4]);
+        _il.Emit(OpCodes.Conv_U4);
+        if (offset != 0)
+        {
+            _il.Emit(OpCodes.Ldc_I4, offset);
+            _il.Emit(OpCodes.Add);
+        }
+        if (!_stack32)
+        {
+            _il.Emit(OpCodes.Ldc_I4, 0xFFFF);
+            _il.Emit(OpCodes.And);
+        }
+        _il.Emit(OpCodes.Stloc, _ea);
+    }
+
+    private void EmitStackRead(int size, int offset)
+    {
+        EmitStackAddress(offset);
+        EmitRead(Segmentation.SS, size);
+    }
+
+    private void EmitPushValue(int size, LocalBuilder value)
+    {
+        EmitStackAddress(-size);
+        EmitWrite(Segmentation.SS, size, value);
+        EmitSetSp(_ea);
+    }
+
+    private void EmitAdjustSp(int delta)
+    {
+        var sp = _il.DeclareLocal(typeof(uint));
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, FGpr[4]);
+        _il.Emit(OpCodes.Conv_U4);
+        _il.Emit(OpCodes.Ldc_I4, delta);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Stloc, sp);
+        EmitSetSp(sp);
+    }
+
+    private void EmitSetSp(LocalBuilder value) => StoreReg(_stack32 ? Register.ESP : Register.SP, value);
+
+    // ---- Flags ----
+
+    private void StoreLazy(int kind, int size, LocalBuilder a, LocalBuilder b, LocalBuilder r)
+    {
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4, (int)LazyFlags.Op(kind, size));
+        _il.Emit(OpCodes.Stfld, FLazyOp);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldloc, a);
+        _il.Emit(OpCodes.Stfld, FLazyA);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldloc, b);
+        _il.Emit(OpCodes.Stfld, FLazyB);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldloc, r);
+        _il.Emit(OpCodes.Stfld, FLazyR);
+    }
+
+    /// <summary>Pushes the truth of condition <paramref name="cc"/>: inline from the block's last producer when possible.</summary>
+    private void EmitCondition(int cc)
+    {
+        if (_producer is { } p && TryInlineCondition(p.Kind, p.Size, p.A, p.B, p.R, cc)) return;
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4, cc);
+        _il.Emit(OpCodes.Call, MCondition);
+    }
+
+    private bool TryInlineCondition(int kind, int size, LocalBuilder a, LocalBuilder b, LocalBuilder r, int cc)
+    {
+        bool negate = (cc & 1) != 0;
+        int bits = size * 8;
+        void Signed(LocalBuilder l)
+        {
+            _il.Emit(OpCodes.Ldloc, l);
+            if (bits == 8) _il.Emit(OpCodes.Conv_I1);
+            else if (bits == 16) _il.Emit(OpCodes.Conv_I2);
+        }
+        void SignOfR()
+        {
+            _il.Emit(OpCodes.Ldloc, r);
+            _il.Emit(OpCodes.Ldc_I4, bits - 1);
+            _il.Emit(OpCodes.Shr_Un);
+            _il.Emit(OpCodes.Ldc_I4_1);
+            _il.Emit(OpCodes.And);
+        }
+        void ZeroR()
+        {
+            _il.Emit(OpCodes.Ldloc, r);
+            _il.Emit(OpCodes.Ldc_I4_0);
+            _il.Emit(OpCodes.Ceq);
+        }
+        switch (cc >> 1)
+        {
+            case 2: ZeroR(); break; // E / NE
+            case 4: SignOfR(); break; // S / NS
+            case 1 when kind == LazyFlags.KindSub: // B / AE: a < b unsigned
+                _il.Emit(OpCodes.Ldloc, a);
+                _il.Emit(OpCodes.Ldloc, b);
+                _il.Emit(OpCodes.Clt_Un);
+                break;
+            case 3 when kind == LazyFlags.KindSub: // BE / A: a <= b unsigned
+                _il.Emit(OpCodes.Ldloc, a);
+                _il.Emit(OpCodes.Ldloc, b);
+                _il.Emit(OpCodes.Cgt_Un);
+                _il.Emit(OpCodes.Ldc_I4_0);
+                _il.Emit(OpCodes.Ceq);
+                break;
+            case 6 when kind == LazyFlags.KindSub: // L / GE
+                Signed(a);
+                Signed(b);
+                _il.Emit(OpCodes.Clt);
+                break;
+            case 7 when kind == LazyFlags.KindSub: // LE / G
+                Signed(a);
+                Signed(b);
+                _il.Emit(OpCodes.Cgt);
+                _il.Emit(OpCodes.Ldc_I4_0);
+                _il.Emit(OpCodes.Ceq);
+                break;
+            case 1 when kind == LazyFlags.KindLogic: // CF = 0
+                _il.Emit(OpCodes.Ldc_I4_0);
+                break;
+            case 3 when kind == LazyFlags.KindLogic: // BE = ZF
+                ZeroR();
+                break;
+            case 6 when kind == LazyFlags.KindLogic: // L = SF (OF = 0)
+                SignOfR();
+                break;
+            case 7 when kind == LazyFlags.KindLogic: // LE = ZF or SF
+                ZeroR();
+                SignOfR();
+                _il.Emit(OpCodes.Or);
+                break;
+            case 1 when kind == LazyFlags.KindAdd: // B: carry out = r < a
+                _il.Emit(OpCodes.Ldloc, r);
+                _il.Emit(OpCodes.Ldloc, a);
+                _il.Emit(OpCodes.Clt_Un);
+                break;
+            default:
+                return false;
+        }
+        if (negate)
+        {
+            _il.Emit(OpCodes.Ldc_I4_0);
+            _il.Emit(OpCodes.Ceq);
+        }
+        return true;
+    }
+
+    // ---- Exits ----
+
+    private void EmitFault()
+    {
+        _il.Emit(OpCodes.Ldc_I4, _k);
+        _il.Emit(OpCodes.Stloc, _index);
+        _il.Emit(OpCodes.Br, _faultExit);
+    }
+
+    private void EmitRaiseGpAndFault()
+    {
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Call, MRaiseGp0);
+        EmitFault();
+    }
+
+    private void EmitLimitCheck(uint target)
+    {
+        var ok = _il.DefineLabel();
+        _il.Emit(OpCodes.Ldc_I4, (int)target);
+        LdSegField(Segmentation.CS, FSegLimit);
+        _il.Emit(OpCodes.Ble_Un, ok);
+        EmitRaiseGpAndFault();
+        _il.MarkLabel(ok);
+    }
+
+    /// <summary>After an instruction that stored to memory: leave the block if the store hit translated code.</summary>
+    private void EndOfStoringInstruction(ref Instruction ins)
+    {
+        if (_stopChecked) return;
+        _stopChecked = true;
+        var go = _il.DefineLabel();
+        _il.Emit(OpCodes.Ldloc, _stop);
+        _il.Emit(OpCodes.Brfalse, go);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4, (int)((uint)ins.NextIP & _ipMask));
+        _il.Emit(OpCodes.Conv_U8);
+        _il.Emit(OpCodes.Stfld, FRip);
+        _il.Emit(OpCodes.Ldc_I4, _k);
+        _il.Emit(OpCodes.Stloc, _index);
+        _il.Emit(OpCodes.Ldc_I4_2);
+        _il.Emit(OpCodes.Stloc, _status);
+        _il.Emit(OpCodes.Br, _dynamicExit);
+        _il.MarkLabel(go);
+    }
+
+    private void EmitExit(int retired, uint rip, int exit)
+    {
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4, (int)rip);
+        _il.Emit(OpCodes.Conv_U8);
+        _il.Emit(OpCodes.Stfld, FRip);
+        EmitRetiredExit(retired, exit);
+    }
+
+    private void EmitRetiredExit(int retired, int exit)
+    {
+        BlockCompiler.EmitRetire(_il, retired);
+        _il.Emit(OpCodes.Ldc_I4, exit);
+        _il.Emit(OpCodes.Ret);
+    }
+}

@@ -123,6 +123,19 @@ public sealed class CpuCore
             bool singleStep = (mode & 64) != 0;
             int r = block.Run(cpu);
             if (shadow) cpu.InterruptShadow = false;
+            // Chained fast path: follow static exits while nothing needs the outer loop (no timer due, no mode change).
+            if (r <= BlockExit.Static1 && !singleStep)
+            {
+                long limit = Math.Min(end, cpu.Retired + InstructionsToDeadline());
+                while (cpu.Retired < limit && !cpu.InterruptCheck)
+                {
+                    var next = r == 0 ? block.Next0 : block.Next1;
+                    if (next is null || !next.Valid || (r == 0 ? block.Epoch0 : block.Epoch1) != cpu.TranslationEpoch) break;
+                    block = next;
+                    r = block.Run(cpu);
+                    if (r > BlockExit.Static1) break;
+                }
+            }
             switch (r)
             {
                 case BlockExit.Static0:
@@ -150,6 +163,15 @@ public sealed class CpuCore
                 prev = null;
             }
         }
+    }
+
+    /// <summary>Instructions that may retire before the next timer deadline (at least 1).</summary>
+    private long InstructionsToDeadline()
+    {
+        long next = _clock.NextDeadline;
+        if (next == long.MaxValue) return long.MaxValue / 4;
+        long ns = next - _clock.Now - (Cpu.Retired - _clockedRetired) * _clock.NanosecondsPerInstruction;
+        return Math.Max(1, ns / _clock.NanosecondsPerInstruction);
     }
 
     private void SyncClock()

@@ -102,8 +102,8 @@ internal sealed class InlineEmitter
             case Mnemonic.Or: return Alu(ref ins, LazyFlags.KindLogic, OpCodes.Or, true, flagsDead);
             case Mnemonic.Xor: return Alu(ref ins, LazyFlags.KindLogic, OpCodes.Xor, true, flagsDead);
             case Mnemonic.Test: return Alu(ref ins, LazyFlags.KindLogic, OpCodes.And, false, flagsDead);
-            case Mnemonic.Inc: return IncDec(ref ins, true);
-            case Mnemonic.Dec: return IncDec(ref ins, false);
+            case Mnemonic.Inc: return IncDec(ref ins, true, flagsDead);
+            case Mnemonic.Dec: return IncDec(ref ins, false, flagsDead);
             case Mnemonic.Lea: return Lea(ref ins);
             case Mnemonic.Movzx: return Extend(ref ins, false);
             case Mnemonic.Movsx: return Extend(ref ins, true);
@@ -210,7 +210,7 @@ internal sealed class InlineEmitter
         return Result.Handled;
     }
 
-    private Result IncDec(ref Instruction ins, bool inc)
+    private Result IncDec(ref Instruction ins, bool inc, bool flagsDead)
     {
         if (!SimpleOperand(ins, 0)) return Result.NotHandled;
         int size = Operands.OperandSize(ins, 0);
@@ -230,6 +230,15 @@ internal sealed class InlineEmitter
         }
         _il.Emit(OpCodes.Stloc, r);
         StoreOperand(ref ins, 0, size, r);
+        int kind = inc ? LazyFlags.KindInc : LazyFlags.KindDec;
+        _il.Emit(OpCodes.Ldc_I4_1);
+        _il.Emit(OpCodes.Stloc, one);
+        if (flagsDead)
+        {
+            _producer = (kind, size, a, one, r);
+            EndOfStoringInstruction(ref ins);
+            return Result.Handled;
+        }
         // CF is kept: fold the current carry into EFLAGS, then record INC/DEC lazily.
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldarg_1);
@@ -240,9 +249,6 @@ internal sealed class InlineEmitter
         _il.Emit(OpCodes.Call, MCarryOf);
         _il.Emit(OpCodes.Or);
         _il.Emit(OpCodes.Stfld, FEflags);
-        _il.Emit(OpCodes.Ldc_I4_1);
-        _il.Emit(OpCodes.Stloc, one);
-        int kind = inc ? LazyFlags.KindInc : LazyFlags.KindDec;
         StoreLazy(kind, size, a, one, r);
         _producer = (kind, size, a, one, r);
         EndOfStoringInstruction(ref ins);

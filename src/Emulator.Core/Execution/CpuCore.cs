@@ -124,16 +124,22 @@ public sealed class CpuCore
             int r = block.Run(cpu);
             if (shadow) cpu.InterruptShadow = false;
             // Chained fast path: follow static exits while nothing needs the outer loop (no timer due, no mode change).
-            if (r <= BlockExit.Static1 && !singleStep)
+            if ((r <= BlockExit.Static1 || r == BlockExit.Indirect) && !singleStep)
             {
                 long limit = Math.Min(end, cpu.Retired + InstructionsToDeadline());
                 while (cpu.Retired < limit && !cpu.InterruptCheck)
                 {
-                    var next = r == 0 ? block.Next0 : block.Next1;
-                    if (next is null || !next.Valid || (r == 0 ? block.Epoch0 : block.Epoch1) != cpu.TranslationEpoch) break;
+                    TranslatedBlock? next;
+                    if (r == BlockExit.Indirect) next = Cache.FindFast(mode);
+                    else
+                    {
+                        next = r == 0 ? block.Next0 : block.Next1;
+                        if (next is not null && (!next.Valid || (r == 0 ? block.Epoch0 : block.Epoch1) != cpu.TranslationEpoch)) next = null;
+                    }
+                    if (next is null) break;
                     block = next;
                     r = block.Run(cpu);
-                    if (r > BlockExit.Static1) break;
+                    if (r is not (BlockExit.Static0 or BlockExit.Static1 or BlockExit.Indirect)) break;
                 }
             }
             switch (r)
@@ -146,6 +152,9 @@ public sealed class CpuCore
                 case BlockExit.Dynamic:
                     prev = null;
                     mode = BlockCompiler.ModeOf(cpu);
+                    break;
+                case BlockExit.Indirect:
+                    prev = null;
                     break;
                 default:
                     prev = null;

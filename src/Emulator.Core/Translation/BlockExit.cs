@@ -12,6 +12,9 @@ public static class BlockExit
     /// <summary>Left with a RIP computed at run time, or after an instruction that may change mode or interrupt state.</summary>
     public const int Dynamic = 2;
 
+    /// <summary>Left through an indirect near branch (RET, JMP r/m): RIP set at run time, mode unchanged.</summary>
+    public const int Indirect = 4;
+
     /// <summary>An exception is pending on the CPU; RIP is the faulting instruction.</summary>
     public const int Exception = 3;
 }

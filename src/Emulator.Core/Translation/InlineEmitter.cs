@@ -144,7 +144,7 @@ internal sealed class InlineEmitter
                     _il.Emit(OpCodes.Ldloc, _val);
                     _il.Emit(OpCodes.Conv_U8);
                     _il.Emit(OpCodes.Stfld, FRip);
-                    EmitRetiredExit(k + 1, BlockExit.Dynamic);
+                    EmitRetiredExit(k + 1, BlockExit.Indirect);
                     return Result.Terminated;
                 }
         }

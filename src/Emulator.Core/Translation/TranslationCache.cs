@@ -28,6 +28,17 @@ public sealed class TranslationCache
 
     public int Count => _blocks.Count;
 
+    /// <summary>The block at CS:EIP if the direct-mapped table has it for the current epoch, else null (no compile).</summary>
+    public TranslatedBlock? FindFast(int mode)
+    {
+        var cpu = _cpu;
+        uint linear = cpu.Cs.Base + (uint)cpu.Rip;
+        int slot = (int)(linear ^ (linear >> FastBits)) & ((1 << FastBits) - 1);
+        var b = _fast[slot];
+        if (b is not null && b.Valid && b.Linear == linear && b.Mode == mode && _fastEpoch[slot] == cpu.TranslationEpoch) return b;
+        return null;
+    }
+
     /// <summary>Finds or compiles the block at CS:EIP for <paramref name="mode"/>; null when the fetch faulted (exception pending).</summary>
     public TranslatedBlock? Find(int mode)
     {

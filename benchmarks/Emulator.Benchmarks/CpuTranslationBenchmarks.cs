@@ -8,6 +8,7 @@ namespace Emulator.Benchmarks;
 /// blocks at distinct addresses once, so every block is decoded and compiled; Op/s is blocks compiled per second
 /// (including their single execution). Setup checks with TranslationCache.BlocksCompiled that exactly 2,000 compiles happened.
 /// </summary>
+[OperationsPerSecond]
 public class CpuTranslationBenchmarks
 {
     private GuestCodeMachine? _machine;

@@ -1,0 +1,394 @@
+using Emulator.Core.Cpu;
+using Emulator.Core.Execution;
+using Iced.Intel;
+using Xunit;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Emulator.Core.Tests;
+
+/// <summary>
+/// System-architecture behaviour checked against the SDM (Vol. 3A): entering protected mode, paging and #PF error
+/// codes, interrupt gates across privilege levels, call gates, task gates, virtual-8086 mode.
+/// </summary>
+public class ProtectedModeTests
+{
+    private const ulong Gdt = 0x1000, Idt = 0x2000, Tss = 0x3000, Tss2 = 0x3200, PageDir = 0x10000, PageTable = 0x11000;
+    private const ushort Code0 = 0x08, Data0 = 0x10, Code3 = 0x1B, Data3 = 0x23, TssSel = 0x28, GateSel = 0x30, Tss2Sel = 0x38;
+
+    private static ulong Descriptor(uint baseAddr, uint limit, byte access, byte flags) =>
+        (limit & 0xFFFF) | ((ulong)(baseAddr & 0xFFFFFF) << 16) | ((ulong)access << 40) | ((ulong)((limit >> 16) & 0xF) << 48)
+        | ((ulong)(flags & 0xF) << 52) | ((ulong)(baseAddr >> 24) << 56);
+
+    private static ulong Gate(ushort selector, uint offset, byte type, int dpl, int paramCount = 0) =>
+        (offset & 0xFFFF) | ((ulong)selector << 16) | ((ulong)(paramCount & 0x1F) << 32) | ((ulong)(0x80 | (dpl << 5) | type) << 40) | ((ulong)(offset >> 16) << 48);
+
+    private static void Write64(TestCpu t, ulong addr, ulong v) => t.Memory.WritePhysical(addr, BitConverter.GetBytes(v));
+
+    private static void Write32(TestCpu t, ulong addr, uint v) => t.Memory.WritePhysical(addr, BitConverter.GetBytes(v));
+
+    /// <summary>Flat ring-0/ring-3 code and data, a 32-bit TSS, and loaded GDTR/IDTR; the CPU left in 32-bit ring 0.</summary>
+    private static TestCpu FlatMachine()
+    {
+        var t = new TestCpu();
+        Write64(t, Gdt + 0x08, Descriptor(0, 0xFFFFF, 0x9A, 0xC));
+        Write64(t, Gdt + 0x10, Descriptor(0, 0xFFFFF, 0x92, 0xC));
+        Write64(t, Gdt + 0x18, Descriptor(0, 0xFFFFF, 0xFA, 0xC));
+        Write64(t, Gdt + 0x20, Descriptor(0, 0xFFFFF, 0xF2, 0xC));
+        Write64(t, Gdt + 0x28, Descriptor((uint)Tss, 0x67 + 0x2000 / 8 + 1, 0x89, 0x0));
+        Write32(t, Tss + 4, 0x90000); // ESP0
+        Write32(t, Tss + 8, Data0); // SS0
+        Write32(t, Tss + 0x66, 0x68 << 16); // I/O map base 0x68 (bit map follows; all zero = all ports allowed)
+        var cpu = t.Cpu;
+        cpu.GdtrBase = (uint)Gdt;
+        cpu.GdtrLimit = 0x3F;
+        cpu.IdtrBase = (uint)Idt;
+        cpu.IdtrLimit = 0x7FF;
+        t.Load(16, 0x7000, a =>
+        {
+            a.mov(eax, cr0);
+            a.or(eax, 1);
+            a.mov(cr0, eax);
+            a.db(0x66, 0xEA); // jmp far dword 0008:00008000
+            a.dd(0x8000);
+            a.dw(Code0);
+        });
+        t.StartReal(0, 0x7000);
+        return t;
+    }
+
+    private static void RunTo32(TestCpu t, Action<Assembler> code)
+    {
+        t.Load(32, 0x8000, a =>
+        {
+            a.mov(ax, Data0);
+            a.mov(ds, ax);
+            a.mov(es, ax);
+            a.mov(ss, ax);
+            a.mov(esp, 0x80000);
+            a.mov(ax, TssSel);
+            a.ltr(ax);
+            code(a);
+        });
+    }
+
+    [Fact]
+    public void EntersProtectedModeThroughAFarJump()
+    {
+        using var t = FlatMachine();
+        RunTo32(t, a =>
+        {
+            a.mov(__dword_ptr[0x5000], 0xCAFEBABE);
+            a.hlt();
+        });
+        Assert.Equal(StopReason.HaltedForever, t.RunToHalt());
+        Assert.True(t.Cpu.ProtectedMode);
+        Assert.True(t.Cpu.Cs.Big);
+        Assert.Equal(Code0, t.Cpu.Cs.Selector);
+        Assert.Equal(0xCAFEBABEul, t.Memory.Read(0x5000, 4));
+    }
+
+    [Fact]
+    public void PageFaultReportsCr2AndErrorCode()
+    {
+        using var t = FlatMachine();
+        // Identity-map the first 4 MiB except page 0x400 (linear 0x400000 lies outside: not present PDE),
+        // and map page 0x300 read-only for a write-protection fault.
+        Write32(t, PageDir, (uint)PageTable | 0x7);
+        for (uint p = 0; p < 1024; p++) Write32(t, PageTable + p * 4, (p << 12) | (p == 0x300 ? 0x5u : 0x7u));
+        // #PF handler: store CR2 and the error code, then halt.
+        Write64(t, Idt + 14 * 8, Gate(Code0, 0x9000, 0xE, 0));
+        t.Load(32, 0x9000, a =>
+        {
+            a.push(eax);
+            a.mov(ax, Data0);
+            a.mov(ds, ax);
+            a.pop(eax);
+            a.pop(eax);
+            a.mov(__dword_ptr[0x6000], eax);
+            a.mov(eax, cr2);
+            a.mov(__dword_ptr[0x6004], eax);
+            a.hlt();
+        });
+        RunTo32(t, a =>
+        {
+            a.mov(eax, (uint)PageDir);
+            a.mov(cr3, eax);
+            a.mov(eax, cr0);
+            a.or(eax, 0x80010000); // PG | WP
+            a.mov(cr0, eax);
+            a.mov(__dword_ptr[0x300010], 1); // write to a read-only page: #PF(P=1, W=1)
+            a.hlt();
+        });
+        t.RunToHalt();
+        Assert.Equal(0x300010ul, t.Memory.Read(0x6004, 4));
+        Assert.Equal(0x3ul, t.Memory.Read(0x6000, 4)); // present | write, supervisor
+        // The accessed bit of the PDE was written back (SDM §4.8).
+        Assert.NotEqual(0ul, t.Memory.Read(PageDir, 4) & 0x20);
+    }
+
+    [Fact]
+    public void NotPresentPageFaultHasErrorCodeZeroForSupervisorRead()
+    {
+        using var t = FlatMachine();
+        Write32(t, PageDir, (uint)PageTable | 0x7);
+        for (uint p = 0; p < 1024; p++) Write32(t, PageTable + p * 4, (p << 12) | 0x7u);
+        Write64(t, Idt + 14 * 8, Gate(Code0, 0x9000, 0xE, 0));
+        t.Load(32, 0x9000, a =>
+        {
+            a.push(eax);
+            a.mov(ax, Data0);
+            a.mov(ds, ax);
+            a.pop(eax);
+            a.pop(eax);
+            a.mov(__dword_ptr[0x6000], eax);
+            a.mov(eax, cr2);
+            a.mov(__dword_ptr[0x6004], eax);
+            a.hlt();
+        });
+        RunTo32(t, a =>
+        {
+            a.mov(eax, (uint)PageDir);
+            a.mov(cr3, eax);
+            a.mov(eax, cr0);
+            a.or(eax, 0x80000000);
+            a.mov(cr0, eax);
+            a.mov(ebx, __dword_ptr[0x500004]); // PDE 1 not present
+            a.hlt();
+        });
+        t.RunToHalt();
+        Assert.Equal(0x500004ul, t.Memory.Read(0x6004, 4));
+        Assert.Equal(0ul, t.Memory.Read(0x6000, 4));
+    }
+
+    [Fact]
+    public void InterruptFromRing3SwitchesToTheTssStackAndIretReturns()
+    {
+        using var t = FlatMachine();
+        Write64(t, Idt + 0x80 * 8, Gate(Code0, 0x9000, 0xE, 3));
+        t.Load(32, 0x9000, a =>
+        {
+            a.push(eax);
+            a.mov(ax, Data0);
+            a.mov(ds, ax);
+            a.pop(eax);
+            // Ring 0: record CS of the interrupted code and the old SS:ESP from the frame, then return.
+            a.mov(eax, __dword_ptr[esp + 4]);
+            a.mov(__dword_ptr[0x6000], eax);
+            a.mov(eax, __dword_ptr[esp + 12]);
+            a.mov(__dword_ptr[0x6004], eax);
+            a.mov(eax, __dword_ptr[esp + 16]);
+            a.mov(__dword_ptr[0x6008], eax);
+            a.mov(__dword_ptr[0x600C], esp);
+            a.iretd();
+        });
+        t.Load(32, 0xA000, a =>
+        {
+            a.mov(ax, Data3);
+            a.mov(ds, ax);
+            // Ring 3
+            a.mov(ebx, 0x1234);
+            a.@int(0x80);
+            a.mov(ax, Data3); // the handler loaded DS with a ring-0 selector; IRET to ring 3 nulled it (SDM IRET)
+            a.mov(ds, ax);
+            a.mov(__dword_ptr[0x6010], ebx);
+            a.mov(__word_ptr[0x6014], cs);
+            var spin = a.CreateLabel();
+            a.Label(ref spin);
+            a.jmp(spin);
+        });
+        RunTo32(t, a =>
+        {
+            // iretd to ring 3: push SS, ESP, EFLAGS, CS, EIP
+            a.push(Data3);
+            a.push(0x70000);
+            a.push(0x2);
+            a.push(Code3);
+            a.push(0xA000);
+            a.iretd();
+        });
+        t.RunToHalt(20_000);
+        Assert.Equal((ulong)Code3, t.Memory.Read(0x6000, 4));
+        Assert.Equal(0x70000ul, t.Memory.Read(0x6004, 4));
+        Assert.Equal((ulong)Data3, t.Memory.Read(0x6008, 4));
+        Assert.Equal(0x90000ul - 20, t.Memory.Read(0x600C, 4)); // five dwords pushed on the ring-0 stack
+        Assert.Equal(0x1234ul, t.Memory.Read(0x6010, 4));
+        Assert.Equal((ulong)Code3, t.Memory.Read(0x6014, 2));
+        Assert.Equal(3, t.Cpu.Cpl);
+    }
+
+    [Fact]
+    public void PrivilegedInstructionInRing3RaisesGeneralProtection()
+    {
+        using var t = FlatMachine();
+        Write64(t, Idt + 13 * 8, Gate(Code0, 0x9000, 0xE, 0));
+        t.Load(32, 0x9000, a =>
+        {
+            a.push(eax);
+            a.mov(ax, Data0);
+            a.mov(ds, ax);
+            a.pop(eax);
+            a.pop(eax); // error code
+            a.mov(__dword_ptr[0x6000], eax);
+            a.pop(eax); // faulting EIP
+            a.mov(__dword_ptr[0x6004], eax);
+            a.hlt();
+        });
+        t.Load(32, 0xA000, a =>
+        {
+            a.mov(ax, Data3);
+            a.mov(ds, ax);
+            a.nop();
+            a.cli(); // IOPL 0 < CPL 3
+        });
+        RunTo32(t, a =>
+        {
+            a.push(Data3);
+            a.push(0x70000);
+            a.push(0x2);
+            a.push(Code3);
+            a.push(0xA000);
+            a.iretd();
+        });
+        t.RunToHalt();
+        Assert.Equal(0ul, t.Memory.Read(0x6000, 4));
+        Assert.Equal(0xA008ul, t.Memory.Read(0x6004, 4)); // CLI itself (after MOV AX (4 bytes), MOV DS (3), NOP): a fault
+    }
+
+    [Fact]
+    public void CallGateRaisesPrivilegeAndCopiesParameters()
+    {
+        using var t = FlatMachine();
+        Write64(t, Gdt + GateSel, Gate(Code0, 0x9000, 0xC, 3, paramCount: 2));
+        t.Load(32, 0x9000, a =>
+        {
+            a.push(eax);
+            a.mov(ax, Data0);
+            a.mov(ds, ax);
+            a.pop(eax);
+            // Ring 0 through the gate: frame = EIP, CS, param1, param2, ESP, SS (SDM Figure 5-13).
+            a.mov(eax, __dword_ptr[esp + 8]);
+            a.mov(__dword_ptr[0x6000], eax);
+            a.mov(eax, __dword_ptr[esp + 12]);
+            a.mov(__dword_ptr[0x6004], eax);
+            a.mov(__word_ptr[0x6008], cs);
+            a.retf(8);
+        });
+        t.Load(32, 0xA000, a =>
+        {
+            a.mov(ax, Data3);
+            a.mov(ds, ax);
+            a.push(0x22222222);
+            a.push(0x11111111);
+            a.call(GateSel, 0);
+            a.mov(ax, Data3); // RETF to ring 3 nulled the ring-0 DS (SDM RET)
+            a.mov(ds, ax);
+            a.mov(__dword_ptr[0x600C], esp);
+            a.mov(__word_ptr[0x6010], cs);
+            var spin = a.CreateLabel();
+            a.Label(ref spin);
+            a.jmp(spin);
+        });
+        RunTo32(t, a =>
+        {
+            a.push(Data3);
+            a.push(0x70000);
+            a.push(0x2);
+            a.push(Code3);
+            a.push(0xA000);
+            a.iretd();
+        });
+        t.RunToHalt(20_000);
+        Assert.Equal(0x11111111ul, t.Memory.Read(0x6000, 4));
+        Assert.Equal(0x22222222ul, t.Memory.Read(0x6004, 4));
+        Assert.Equal((ulong)Code0, t.Memory.Read(0x6008, 2));
+        Assert.Equal(0x70000ul, t.Memory.Read(0x600C, 4)); // RETF 8 popped the parameters from the ring-3 stack
+        Assert.Equal((ulong)Code3, t.Memory.Read(0x6010, 2));
+    }
+
+    [Fact]
+    public void DoubleFaultThroughATaskGateSwitchesTask()
+    {
+        using var t = FlatMachine();
+        // A second TSS for the #DF task, reached through a task gate in IDT[8]; #NP on vector 0x40 (gate not present)
+        // whose own delivery fails (#NP handler gate not present) escalates to #DF.
+        Write64(t, Gdt + Tss2Sel, Descriptor((uint)Tss2, 0x67, 0x89, 0x0));
+        Write32(t, Tss2 + 0x1C, 0); // CR3
+        Write32(t, Tss2 + 0x20, 0x9000); // EIP
+        Write32(t, Tss2 + 0x24, 0x2); // EFLAGS
+        Write32(t, Tss2 + 0x38, 0x88000); // ESP
+        foreach (var (off, sel) in new[] { (0x48, Data0), (0x4C, Code0), (0x50, Data0), (0x54, Data0), (0x58, Data0), (0x5C, Data0) })
+            Write32(t, Tss2 + (ulong)off, sel);
+        Write64(t, Idt + 8 * 8, Gate(Tss2Sel, 0, 0x5, 0));
+        t.Load(32, 0x9000, a =>
+        {
+            a.push(eax);
+            a.mov(ax, Data0);
+            a.mov(ds, ax);
+            a.pop(eax);
+            a.str(ax);
+            a.mov(__word_ptr[0x6000], ax);
+            a.pop(eax); // #DF error code (0)
+            a.mov(__dword_ptr[0x6004], eax);
+            a.hlt();
+        });
+        RunTo32(t, a =>
+        {
+            a.@int(0x40); // IDT[0x40] not present → #NP; IDT[11] not present → #NP during #NP delivery → #DF
+            a.hlt();
+        });
+        // IDT[0x40] and IDT[11] are zero (not present): make them present-bit-clear gates explicitly.
+        Write64(t, Idt + 0x40 * 8, Gate(Code0, 0xB000, 0xE, 3) & ~(0x80ul << 40));
+        t.RunToHalt();
+        Assert.Equal((ulong)Tss2Sel, t.Memory.Read(0x6000, 2));
+        Assert.Equal(0ul, t.Memory.Read(0x6004, 4));
+        // The outgoing task's busy bit stays set (nested via interrupt), and the back link points to it.
+        Assert.Equal((ulong)TssSel, t.Memory.Read(Tss2, 2));
+        Assert.NotEqual(0u, t.Cpu.Eflags & Eflags.NT);
+    }
+
+    [Fact]
+    public void Virtual8086ModeTrapsIntWhenIoplIsBelowThree()
+    {
+        using var t = FlatMachine();
+        Write64(t, Idt + 13 * 8, Gate(Code0, 0x9000, 0xE, 0));
+        t.Load(32, 0x9000, a =>
+        {
+            a.push(eax);
+            a.mov(ax, Data0);
+            a.mov(ds, ax);
+            a.pop(eax);
+            // Frame from v8086: error, EIP, CS, EFLAGS, ESP, SS, ES, DS, FS, GS.
+            a.mov(eax, __dword_ptr[esp + 12]);
+            a.mov(__dword_ptr[0x6000], eax); // EFLAGS with VM
+            a.mov(eax, __dword_ptr[esp + 8]);
+            a.mov(__dword_ptr[0x6004], eax); // v86 CS
+            a.mov(eax, __dword_ptr[esp + 4]);
+            a.mov(__dword_ptr[0x6008], eax); // faulting IP
+            a.hlt();
+        });
+        // v8086 code at 0x2000:0x0010 = linear 0x20010.
+        t.Load(16, 0x20010, a =>
+        {
+            a.mov(ax, 0x1234);
+            a.@int(0x21);
+        });
+        RunTo32(t, a =>
+        {
+            a.push(0); // GS
+            a.push(0); // FS
+            a.push(0); // DS
+            a.push(0); // ES
+            a.push(0x3000); // SS
+            a.push(0x0100); // SP
+            a.push(0x20002); // EFLAGS: VM, IOPL 0
+            a.push(0x2000); // CS
+            a.push(0x0010); // IP
+            a.iretd();
+        });
+        t.RunToHalt();
+        Assert.NotEqual(0ul, t.Memory.Read(0x6000, 4) & Eflags.VM);
+        Assert.Equal(0x2000ul, t.Memory.Read(0x6004, 4));
+        Assert.Equal(0x13ul, t.Memory.Read(0x6008, 4)); // the INT (after the 3-byte MOV)
+        Assert.False(t.Cpu.V86Mode);
+    }
+}

@@ -83,22 +83,29 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Add(CpuState cpu, ref Instruction i) => Binary(cpu, ref i, LazyFlags.KindAdd, true);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Adc(CpuState cpu, ref Instruction i) => Binary(cpu, ref i, LazyFlags.KindAdc, true);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Sub(CpuState cpu, ref Instruction i) => Binary(cpu, ref i, LazyFlags.KindSub, true);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Sbb(CpuState cpu, ref Instruction i) => Binary(cpu, ref i, LazyFlags.KindSbb, true);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Cmp(CpuState cpu, ref Instruction i) => Binary(cpu, ref i, LazyFlags.KindSub, false);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int And(CpuState cpu, ref Instruction i) => Logic(cpu, ref i, static (a, b) => a & b, true);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Or(CpuState cpu, ref Instruction i) => Logic(cpu, ref i, static (a, b) => a | b, true);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Xor(CpuState cpu, ref Instruction i) => Logic(cpu, ref i, static (a, b) => a ^ b, true);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Test(CpuState cpu, ref Instruction i) => Logic(cpu, ref i, static (a, b) => a & b, false);
 
@@ -116,13 +123,12 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Inc(CpuState cpu, ref Instruction i) => IncDec(cpu, ref i, true);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Dec(CpuState cpu, ref Instruction i) => IncDec(cpu, ref i, false);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Neg(CpuState cpu, ref Instruction i)
     {
         if (!Operands.TryRead(cpu, i, 0, out uint b)) return Fault;
@@ -136,7 +142,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Not(CpuState cpu, ref Instruction i)
     {
         if (!Operands.TryRead(cpu, i, 0, out uint a)) return Fault;
@@ -239,20 +244,26 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Rol(CpuState cpu, ref Instruction i) => Shift(cpu, ref i, ShiftKind.Rol);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Ror(CpuState cpu, ref Instruction i) => Shift(cpu, ref i, ShiftKind.Ror);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Rcl(CpuState cpu, ref Instruction i) => Shift(cpu, ref i, ShiftKind.Rcl);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Rcr(CpuState cpu, ref Instruction i) => Shift(cpu, ref i, ShiftKind.Rcr);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Shl(CpuState cpu, ref Instruction i) => Shift(cpu, ref i, ShiftKind.Shl);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Sal(CpuState cpu, ref Instruction i) => Shift(cpu, ref i, ShiftKind.Shl);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Shr(CpuState cpu, ref Instruction i) => Shift(cpu, ref i, ShiftKind.Shr);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Sar(CpuState cpu, ref Instruction i) => Shift(cpu, ref i, ShiftKind.Sar);
 
@@ -305,15 +316,14 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Shld(CpuState cpu, ref Instruction i) => DoubleShift(cpu, ref i, true);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Shrd(CpuState cpu, ref Instruction i) => DoubleShift(cpu, ref i, false);
 
     // ---- Multiply and divide ----
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Mul(CpuState cpu, ref Instruction i)
     {
         if (!Operands.TryRead(cpu, i, 0, out uint b)) return Fault;
@@ -355,7 +365,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Imul(CpuState cpu, ref Instruction i)
     {
         uint f = cpu.GetEflags() & ~Eflags.Arithmetic;
@@ -414,7 +423,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Div(CpuState cpu, ref Instruction i)
     {
         if (!Operands.TryRead(cpu, i, 0, out uint d)) return Fault;
@@ -459,7 +467,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Idiv(CpuState cpu, ref Instruction i)
     {
         if (!Operands.TryRead(cpu, i, 0, out uint draw)) return Fault;
@@ -551,20 +558,29 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Bt(CpuState cpu, ref Instruction i) => BitTest(cpu, ref i, 0);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Bts(CpuState cpu, ref Instruction i) => BitTest(cpu, ref i, 1);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Btr(CpuState cpu, ref Instruction i) => BitTest(cpu, ref i, 2);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Btc(CpuState cpu, ref Instruction i) => BitTest(cpu, ref i, 3);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Bsf(CpuState cpu, ref Instruction i) => BitScan(cpu, ref i, true);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Bsr(CpuState cpu, ref Instruction i) => BitScan(cpu, ref i, false);
+
+    /// <summary>F3 0F BC / F3 0F BD: a Core 2 has no TZCNT/LZCNT, so the REP prefix is ignored and they run as BSF/BSR.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static int Tzcnt(CpuState cpu, ref Instruction i) => BitScan(cpu, ref i, true);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static int Lzcnt(CpuState cpu, ref Instruction i) => BitScan(cpu, ref i, false);
 
     private static int BitScan(CpuState cpu, ref Instruction i, bool forward)
     {
@@ -584,7 +600,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Bswap(CpuState cpu, ref Instruction i)
     {
         uint v = Operands.ReadReg(cpu, i.Op0Register);
@@ -596,7 +611,6 @@ public static partial class Helpers
     private static uint BinaryPrimitivesReverse(uint v) => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Xadd(CpuState cpu, ref Instruction i)
     {
         if (!Operands.TryRead(cpu, i, 0, out uint a) || !Operands.TryRead(cpu, i, 1, out uint b)) return Fault;
@@ -610,7 +624,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Cmpxchg(CpuState cpu, ref Instruction i)
     {
         if (!Operands.TryRead(cpu, i, 0, out uint dest) || !Operands.TryRead(cpu, i, 1, out uint src)) return Fault;
@@ -636,7 +649,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Cmpxchg8b(CpuState cpu, ref Instruction i)
     {
         if (i.GetOpKind(0) != OpKind.Memory) return Ud(cpu);
@@ -667,7 +679,6 @@ public static partial class Helpers
     // ---- Decimal arithmetic (SDM Vol. 2A AAA, AAD, AAM, AAS, DAA, DAS) ----
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Daa(CpuState cpu, ref Instruction i)
     {
         uint f = cpu.GetEflags();
@@ -691,7 +702,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Das(CpuState cpu, ref Instruction i)
     {
         uint f = cpu.GetEflags();
@@ -715,8 +725,8 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Aaa(CpuState cpu, ref Instruction i) => AsciiAdjust(cpu, true);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Aas(CpuState cpu, ref Instruction i) => AsciiAdjust(cpu, false);
 
@@ -738,7 +748,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Aam(CpuState cpu, ref Instruction i)
     {
         uint imm = (byte)i.Immediate8;
@@ -756,7 +765,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Aad(CpuState cpu, ref Instruction i)
     {
         uint imm = (byte)i.Immediate8;

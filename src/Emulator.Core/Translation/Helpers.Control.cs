@@ -29,7 +29,6 @@ public static partial class Helpers
     };
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Jcc(CpuState cpu, ref Instruction i)
     {
         if (!LazyFlags.Condition(cpu, CcIndex(i))) return Continue;
@@ -37,7 +36,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Jmp(CpuState cpu, ref Instruction i)
     {
         var k = i.GetOpKind(0);
@@ -69,7 +67,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Call(CpuState cpu, ref Instruction i)
     {
         var k = i.GetOpKind(0);
@@ -106,7 +103,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Ret(CpuState cpu, ref Instruction i)
     {
         int size = i.Code is Code.Retnw or Code.Retnw_imm16 ? 2 : 4;
@@ -123,7 +119,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Retf(CpuState cpu, ref Instruction i)
     {
         int size = i.Code is Code.Retfw or Code.Retfw_imm16 ? 2 : 4;
@@ -410,10 +405,11 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Loop(CpuState cpu, ref Instruction i) => LoopCommon(cpu, ref i, 0);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Loope(CpuState cpu, ref Instruction i) => LoopCommon(cpu, ref i, 1);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Loopne(CpuState cpu, ref Instruction i) => LoopCommon(cpu, ref i, 2);
 
@@ -427,21 +423,18 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Jcxz(CpuState cpu, ref Instruction i) => JumpIfCounterZero(cpu, ref i);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Jecxz(CpuState cpu, ref Instruction i) => JumpIfCounterZero(cpu, ref i);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Int(CpuState cpu, ref Instruction i) => SoftwareInterrupt(cpu, i.Immediate8);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Int3(CpuState cpu, ref Instruction i) => SoftwareInterrupt(cpu, Vectors.BP, true);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Into(CpuState cpu, ref Instruction i)
     {
         if ((cpu.GetEflags() & Eflags.OF) == 0) return Continue;
@@ -449,7 +442,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Int1(CpuState cpu, ref Instruction i)
     {
         // ICEBP: a debug trap delivered like a hardware exception (no IOPL/DPL check).
@@ -469,13 +461,12 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Iret(CpuState cpu, ref Instruction i) => Interrupts.Iret(cpu, 2) ? EndBlock : Fault;
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Iretd(CpuState cpu, ref Instruction i) => Interrupts.Iret(cpu, 4) ? EndBlock : Fault;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Bound(CpuState cpu, ref Instruction i)
     {
         if (i.GetOpKind(1) != OpKind.Memory) return Ud(cpu);
@@ -499,7 +490,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Hlt(CpuState cpu, ref Instruction i)
     {
         if (cpu.Cpl != 0)

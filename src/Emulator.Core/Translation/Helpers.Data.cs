@@ -17,7 +17,6 @@ public static partial class Helpers
     public static int Invalid(CpuState cpu, ref Instruction i) => Ud(cpu);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Mov(CpuState cpu, ref Instruction i)
     {
         var k0 = i.GetOpKind(0);
@@ -58,7 +57,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Movzx(CpuState cpu, ref Instruction i)
     {
         if (!Operands.TryRead(cpu, i, 1, out uint v)) return Fault;
@@ -66,7 +64,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Movsx(CpuState cpu, ref Instruction i)
     {
         if (!Operands.TryRead(cpu, i, 1, out uint v)) return Fault;
@@ -75,7 +72,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Lea(CpuState cpu, ref Instruction i)
     {
         uint ea = Operands.EffectiveAddress(cpu, i);
@@ -84,7 +80,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Xchg(CpuState cpu, ref Instruction i)
     {
         if (!Operands.TryRead(cpu, i, 0, out uint a) || !Operands.TryRead(cpu, i, 1, out uint b)) return Fault;
@@ -108,15 +103,21 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Nop(CpuState cpu, ref Instruction i) => Continue;
+    /// <summary>ENDBR32/ENDBR64 and the other reserved-NOP encodings (0F 18–0F 1F) are NOPs on a Core 2.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static int Endbr32(CpuState cpu, ref Instruction i) => Continue;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
+    public static int Endbr64(CpuState cpu, ref Instruction i) => Continue;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static int Reservednop(CpuState cpu, ref Instruction i) => Continue;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Pause(CpuState cpu, ref Instruction i) => Continue;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Xlatb(CpuState cpu, ref Instruction i)
     {
         if (!Operands.TryRead(cpu, i, 0, out uint v)) return Fault;
@@ -125,7 +126,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Cbw(CpuState cpu, ref Instruction i)
     {
         cpu.Rax = (cpu.Rax & ~0xFFFFul) | (ulong)(ushort)(short)(sbyte)(byte)cpu.Rax;
@@ -133,7 +133,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Cwde(CpuState cpu, ref Instruction i)
     {
         cpu.Rax = (uint)(short)cpu.Rax;
@@ -141,7 +140,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Cwd(CpuState cpu, ref Instruction i)
     {
         cpu.Rdx = (cpu.Rdx & ~0xFFFFul) | ((short)cpu.Rax < 0 ? 0xFFFFul : 0);
@@ -149,7 +147,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Cdq(CpuState cpu, ref Instruction i)
     {
         cpu.Rdx = (int)cpu.Rax < 0 ? 0xFFFF_FFFFul : 0;
@@ -157,7 +154,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Lahf(CpuState cpu, ref Instruction i)
     {
         uint f = cpu.GetEflags();
@@ -166,7 +162,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Sahf(CpuState cpu, ref Instruction i)
     {
         uint f = cpu.GetEflags();
@@ -175,7 +170,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Salc(CpuState cpu, ref Instruction i)
     {
         cpu.Rax = (cpu.Rax & ~0xFFul) | (LazyFlags.CarryOf(cpu) != 0 ? 0xFFul : 0);
@@ -183,14 +177,17 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Clc(CpuState cpu, ref Instruction i) { SetFlags(cpu, 0, Eflags.CF); return Continue; }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Stc(CpuState cpu, ref Instruction i) { SetFlags(cpu, Eflags.CF, Eflags.CF); return Continue; }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Cmc(CpuState cpu, ref Instruction i) { SetFlags(cpu, ~cpu.GetEflags(), Eflags.CF); return Continue; }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Cld(CpuState cpu, ref Instruction i) { cpu.Eflags &= ~Eflags.DF; return Continue; }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Std(CpuState cpu, ref Instruction i) { cpu.Eflags |= Eflags.DF; return Continue; }
 
@@ -202,7 +199,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Cli(CpuState cpu, ref Instruction i)
     {
         if (!IoplAllows(cpu))
@@ -215,7 +211,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Sti(CpuState cpu, ref Instruction i)
     {
         if (!IoplAllows(cpu))
@@ -237,7 +232,6 @@ public static partial class Helpers
     private static int CcIndex(in Instruction i) => (int)i.ConditionCode - 1;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Cmovcc(CpuState cpu, ref Instruction i)
     {
         if (!Operands.TryRead(cpu, i, 1, out uint v)) return Fault;
@@ -247,7 +241,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Setcc(CpuState cpu, ref Instruction i) => Operands.Write(cpu, i, 0, LazyFlags.Condition(cpu, CcIndex(i)) ? 1u : 0u);
 
     // ---- Stack ----
@@ -255,7 +248,6 @@ public static partial class Helpers
     private static int PushSize(in Instruction i) => -i.StackPointerIncrement;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Push(CpuState cpu, ref Instruction i)
     {
         int size = PushSize(i);
@@ -274,7 +266,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Pop(CpuState cpu, ref Instruction i)
     {
         int size = i.StackPointerIncrement;
@@ -307,8 +298,8 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Pusha(CpuState cpu, ref Instruction i) => PushAll(cpu, 2);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Pushad(CpuState cpu, ref Instruction i) => PushAll(cpu, 4);
 
@@ -327,8 +318,8 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Popa(CpuState cpu, ref Instruction i) => PopAll(cpu, 2);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Popad(CpuState cpu, ref Instruction i) => PopAll(cpu, 4);
 
@@ -351,8 +342,8 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Pushf(CpuState cpu, ref Instruction i) => PushFlags(cpu, 2);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Pushfd(CpuState cpu, ref Instruction i) => PushFlags(cpu, 4);
 
@@ -368,8 +359,8 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Popf(CpuState cpu, ref Instruction i) => PopFlags(cpu, 2);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Popfd(CpuState cpu, ref Instruction i) => PopFlags(cpu, 4);
 
@@ -389,7 +380,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Leave(CpuState cpu, ref Instruction i)
     {
         int size = i.Code == Code.Leavew ? 2 : 4;
@@ -403,7 +393,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Enter(CpuState cpu, ref Instruction i)
     {
         int size = i.Code == Code.Enterw_imm16_imm8 ? 2 : 4;
@@ -463,14 +452,17 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Lds(CpuState cpu, ref Instruction i) => LoadFarPointer(cpu, ref i, Segmentation.DS);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Les(CpuState cpu, ref Instruction i) => LoadFarPointer(cpu, ref i, Segmentation.ES);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Lfs(CpuState cpu, ref Instruction i) => LoadFarPointer(cpu, ref i, Segmentation.FS);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Lgs(CpuState cpu, ref Instruction i) => LoadFarPointer(cpu, ref i, Segmentation.GS);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Lss(CpuState cpu, ref Instruction i) => LoadFarPointer(cpu, ref i, Segmentation.SS);
 }

@@ -150,46 +150,65 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Movsb(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Movs);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Movsw(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Movs);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Movsd(CpuState cpu, ref Instruction i) => i.Code is Code.Movsd_m32_m32 ? StringOp(cpu, ref i, StringKind.Movs) : Invalid(cpu, ref i);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Cmpsb(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Cmps);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Cmpsw(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Cmps);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Cmpsd(CpuState cpu, ref Instruction i) => i.Code is Code.Cmpsd_m32_m32 ? StringOp(cpu, ref i, StringKind.Cmps) : Invalid(cpu, ref i);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Stosb(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Stos);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Stosw(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Stos);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Stosd(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Stos);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Lodsb(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Lods);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Lodsw(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Lods);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Lodsd(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Lods);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Scasb(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Scas);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Scasw(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Scas);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Scasd(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Scas);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Insb(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Ins);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Insw(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Ins);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Insd(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Ins);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Outsb(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Outs);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Outsw(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Outs);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Outsd(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Outs);
 
@@ -225,7 +244,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int In(CpuState cpu, ref Instruction i)
     {
         ushort port = i.GetOpKind(1) == OpKind.Register ? (ushort)cpu.Rdx : (ushort)i.Immediate8;
@@ -238,7 +256,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Out(CpuState cpu, ref Instruction i)
     {
         ushort port = i.GetOpKind(0) == OpKind.Register ? (ushort)cpu.Rdx : (ushort)i.Immediate8;

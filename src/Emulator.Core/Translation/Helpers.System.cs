@@ -158,10 +158,13 @@ public static partial class Helpers
     /// <summary>LGDT/LIDT with a 32-bit operand size; the translator picks the 16-bit forms (24-bit base) by prefix.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Lgdt(CpuState cpu, ref Instruction i) => LoadTableRegister(cpu, ref i, false, false);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Lidt(CpuState cpu, ref Instruction i) => LoadTableRegister(cpu, ref i, true, false);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Lgdt16(CpuState cpu, ref Instruction i) => LoadTableRegister(cpu, ref i, false, true);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Lidt16(CpuState cpu, ref Instruction i) => LoadTableRegister(cpu, ref i, true, true);
 
@@ -177,8 +180,8 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Sgdt(CpuState cpu, ref Instruction i) => StoreTableRegister(cpu, ref i, false);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Sidt(CpuState cpu, ref Instruction i) => StoreTableRegister(cpu, ref i, true);
 
@@ -193,7 +196,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Lldt(CpuState cpu, ref Instruction i)
     {
         if (!RequireProtected(cpu) || !RequireCpl0(cpu)) return Fault;
@@ -225,7 +227,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Ltr(CpuState cpu, ref Instruction i)
     {
         if (!RequireProtected(cpu) || !RequireCpl0(cpu)) return Fault;
@@ -255,15 +256,12 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Sldt(CpuState cpu, ref Instruction i) => RequireProtected(cpu) ? Operands.Write(cpu, i, 0, cpu.Ldtr.Selector) : Fault;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Str(CpuState cpu, ref Instruction i) => RequireProtected(cpu) ? Operands.Write(cpu, i, 0, cpu.Tr.Selector) : Fault;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Smsw(CpuState cpu, ref Instruction i)
     {
         uint v = i.GetOpKind(0) == OpKind.Register && i.Op0Register.GetSize() == 4 ? cpu.Cr0 : cpu.Cr0 & 0xFFFF;
@@ -271,7 +269,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Lmsw(CpuState cpu, ref Instruction i)
     {
         if (!RequireCpl0(cpu)) return Fault;
@@ -282,7 +279,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Clts(CpuState cpu, ref Instruction i)
     {
         if (!RequireCpl0(cpu)) return Fault;
@@ -291,7 +287,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Invlpg(CpuState cpu, ref Instruction i)
     {
         if (!RequireCpl0(cpu)) return Fault;
@@ -302,13 +297,12 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Invd(CpuState cpu, ref Instruction i) => RequireCpl0(cpu) ? Continue : Fault;
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Wbinvd(CpuState cpu, ref Instruction i) => RequireCpl0(cpu) ? Continue : Fault;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Clflush(CpuState cpu, ref Instruction i)
     {
         // A flush of a cache line: only the access check is architecturally visible.
@@ -317,19 +311,15 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Ud2(CpuState cpu, ref Instruction i) => Ud(cpu);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Ud0(CpuState cpu, ref Instruction i) => Ud(cpu);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Ud1(CpuState cpu, ref Instruction i) => Ud(cpu);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Cpuid(CpuState cpu, ref Instruction i)
     {
         var (a, b, c, d) = CpuidLeaves.Query(cpu, (uint)cpu.Rax, (uint)cpu.Rcx);
@@ -341,7 +331,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Rdtsc(CpuState cpu, ref Instruction i)
     {
         if ((cpu.Cr4 & Cr.CR4_TSD) != 0 && cpu.Cpl != 0 && cpu.ProtectedMode)
@@ -356,7 +345,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Rdmsr(CpuState cpu, ref Instruction i)
     {
         if (!RequireCpl0(cpu)) return Fault;
@@ -371,7 +359,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Wrmsr(CpuState cpu, ref Instruction i)
     {
         if (!RequireCpl0(cpu)) return Fault;
@@ -385,7 +372,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Sysenter(CpuState cpu, ref Instruction i)
     {
         if (!cpu.ProtectedMode || (cpu.SysenterCs & 0xFFFC) == 0)
@@ -405,7 +391,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Sysexit(CpuState cpu, ref Instruction i)
     {
         if (!cpu.ProtectedMode || cpu.V86Mode || cpu.Cpl != 0 || (cpu.SysenterCs & 0xFFFC) == 0)
@@ -441,7 +426,6 @@ public static partial class Helpers
     private static void SetZf(CpuState cpu, bool z) => SetFlags(cpu, z ? Eflags.ZF : 0, Eflags.ZF);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Lar(CpuState cpu, ref Instruction i)
     {
         if (!RequireProtected(cpu)) return Fault;
@@ -454,7 +438,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Lsl(CpuState cpu, ref Instruction i)
     {
         if (!RequireProtected(cpu)) return Fault;
@@ -467,8 +450,8 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Verr(CpuState cpu, ref Instruction i) => Verify(cpu, ref i, false);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Verw(CpuState cpu, ref Instruction i) => Verify(cpu, ref i, true);
 
@@ -483,7 +466,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Arpl(CpuState cpu, ref Instruction i)
     {
         if (!RequireProtected(cpu)) return Fault;
@@ -500,7 +482,6 @@ public static partial class Helpers
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-
     public static int Wait(CpuState cpu, ref Instruction i)
     {
         if ((cpu.Cr0 & (Cr.CR0_MP | Cr.CR0_TS)) == (Cr.CR0_MP | Cr.CR0_TS))

@@ -58,6 +58,20 @@ public static partial class Helpers
                 return EndBlock;
             }
             uint si = (uint)cpu.Rsi & amask, di = (uint)cpu.Rdi & amask;
+            if (rep && delta > 0 && kind is StringKind.Movs or StringKind.Stos)
+            {
+                int bulk = BulkStringChunk(cpu, kind, srcSeg, si, di, count, size);
+                if (bulk > 0)
+                {
+                    uint bytes = (uint)(bulk * size);
+                    if (kind == StringKind.Movs) AdvanceIndex(cpu, ref cpu.Rsi, (int)bytes, amask);
+                    AdvanceIndex(cpu, ref cpu.Rdi, (int)bytes, amask);
+                    uint rest = (count - (uint)bulk) & amask;
+                    cpu.Rcx = a16 ? (cpu.Rcx & ~0xFFFFul) | rest : rest;
+                    done += bulk;
+                    continue;
+                }
+            }
             int st = 0;
             switch (kind)
             {
@@ -141,6 +155,67 @@ public static partial class Helpers
                 return EndBlock;
             }
         }
+    }
+
+    /// <summary>
+    /// REP MOVS/STOS forward through RAM: copies as many whole elements as fit before either page ends (and before
+    /// the segment limits), straight between host pages. Returns 0 when the next element needs the exact path
+    /// (page or segment boundary, MMIO, translated code, overlap closer than the chunk, a TLB miss that faults).
+    /// </summary>
+    private static unsafe int BulkStringChunk(CpuState cpu, StringKind kind, int srcSeg, uint si, uint di, uint count, int size)
+    {
+        ref Segment es = ref cpu.Es;
+        uint dstLin = es.Base + di;
+        int room = (int)(0x1000 - (dstLin & 0xFFF));
+        byte* src = null;
+        uint srcLin = 0;
+        if (kind == StringKind.Movs)
+        {
+            ref Segment ss = ref cpu.Seg(srcSeg);
+            srcLin = ss.Base + si;
+            room = Math.Min(room, (int)(0x1000 - (srcLin & 0xFFF)));
+            if ((long)si + room - 1 > ss.ReadLimit) return 0;
+            src = HostPointer(cpu, srcLin, false);
+            if (src == null) return 0;
+        }
+        if ((long)di + room - 1 > es.WriteLimit) return 0;
+        int elements = (int)Math.Min(count, (uint)(room / size));
+        if (elements <= 1) return 0;
+        byte* dst = HostPointer(cpu, dstLin, true);
+        if (dst == null) return 0;
+        int bytes = elements * size;
+        if (kind == StringKind.Movs)
+        {
+            // Element-by-element forward copy semantics: if the destination starts inside the source range, fall back.
+            if (dst > src && dst < src + bytes) return 0;
+            Buffer.MemoryCopy(src, dst, bytes, bytes);
+        }
+        else
+        {
+            uint v = (uint)cpu.Rax;
+            switch (size)
+            {
+                case 1: new Span<byte>(dst, bytes).Fill((byte)v); break;
+                case 2: new Span<ushort>(dst, elements).Fill((ushort)v); break;
+                default: new Span<uint>(dst, elements).Fill(v); break;
+            }
+        }
+        return elements;
+    }
+
+    /// <summary>Host address of a linear byte through the current privilege's TLB (filled on a miss), or null.</summary>
+    private static unsafe byte* HostPointer(CpuState cpu, uint linear, bool write)
+    {
+        int index = (int)((linear >> 12) & (Memory.Tlb.Entries - 1));
+        var table = write ? cpu.TlbWrite : cpu.TlbRead;
+        if (table[index].Tag != (linear & ~0xFFFu))
+        {
+            // Probe without raising: the exact path will raise the fault if there is one.
+            if (!Mmu.Translate(cpu, linear, write ? Mmu.Access.Write : Mmu.Access.Read, cpu.Cpl == 3, out _, out _, out _, probe: true)) return null;
+            if (!Mmu.Fill(cpu, linear, write, cpu.Cpl == 3)) return null;
+            if (table[index].Tag != (linear & ~0xFFFu)) return null;
+        }
+        return (byte*)(table[index].Addend + linear);
     }
 
     private static void AdvanceIndex(CpuState cpu, ref ulong reg, int delta, uint amask)

@@ -10,6 +10,7 @@ public sealed partial class VgaDevice
     private const byte GcModeShift256 = 0x40;
     // Clocking mode register (SR 1) bit 0: 8-dot characters; bit 5: screen off.
     private const byte SeqClock8Dot = 0x01;
+    private const byte SeqScreenOff = 0x20;
     // Attribute mode control (AC 10h).
     private const byte AcModeLineGraphics = 0x04;
     private const byte AcModeBlink = 0x08;
@@ -116,7 +117,7 @@ public sealed partial class VgaDevice
     {
         var (columns, rows, charHeight, charWidth) = TextGeometry();
         var frame = new VgaFrame(columns * charWidth, rows * charHeight);
-        if ((_sequencer[SeqClockingMode] & 0x20) != 0) return frame; // screen off: black (alpha 0)
+        if (ScreenOff) return Blank(frame);
         Span<uint> palette = stackalloc uint[16];
         for (int i = 0; i < 16; i++) palette[i] = AttributeColor(i);
         var screen = RenderText()!;
@@ -155,6 +156,14 @@ public sealed partial class VgaDevice
         return frame;
     }
 
+    private bool ScreenOff => (_sequencer[SeqClockingMode] & SeqScreenOff) != 0;
+
+    private static VgaFrame Blank(VgaFrame frame)
+    {
+        Array.Fill(frame.Pixels, VgaFrame.Pack(0, 0, 0));
+        return frame;
+    }
+
     /// <summary>Sequencer character map select: map number 0–7 to its plane-2 offset (FreeVGA "Character Map Select").</summary>
     private static int FontMapOffset(int map) => ((map & 3) * 0x4000) + ((map & 4) != 0 ? 0x2000 : 0);
 
@@ -171,7 +180,7 @@ public sealed partial class VgaDevice
         bool rowScanInAddress = (_crtc[CrtcModeControl] & (CrtcModeMap13 | CrtcModeMap14)) != (CrtcModeMap13 | CrtcModeMap14);
         int step = (ScanDoubling ? 2 : 1) * (rowScanInAddress ? 1 : maxScan + 1);
         var frame = new VgaFrame(width, (lines + step - 1) / step);
-        if ((_sequencer[SeqClockingMode] & 0x20) != 0) return frame;
+        if (ScreenOff) return Blank(frame);
         Span<uint> palette = stackalloc uint[16];
         for (int i = 0; i < 16; i++) palette[i] = AttributeColor(i);
         Span<uint> dac = stackalloc uint[256];

@@ -177,7 +177,7 @@ public sealed partial class VgaDevice : IDevice, IPortHandler
     {
         if (vramSize < 4 * PlaneSize || (vramSize & (vramSize - 1)) != 0) throw new ArgumentOutOfRangeException(nameof(vramSize));
         _clock = clock;
-        _vram = new byte[vramSize];
+        _vram = GC.AllocateArray<byte>(vramSize, pinned: true);
         LegacyWindow = new VgaLegacyWindow(this);
         LinearFramebuffer = new VgaLinearFramebuffer(this);
         _vbe = new ushort[VbeRegisterCount];
@@ -190,6 +190,12 @@ public sealed partial class VgaDevice : IDevice, IPortHandler
     public Span<byte> Framebuffer => _vram;
 
     public int VramSize => _vram.Length;
+
+    /// <summary>
+    /// Host address of VRAM (pinned for the adapter's lifetime), for a board that maps the LFB as RAM-like memory.
+    /// Rendering reads VRAM directly, so such a mapping needs no dirty tracking.
+    /// </summary>
+    public unsafe nint VramPointer => (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_vram));
 
     /// <summary>The 0xA0000–0xBFFFF window (size <see cref="LegacyWindowSize"/>), offsets relative to 0xA0000.</summary>
     public IMmioHandler LegacyWindow { get; }

@@ -188,29 +188,38 @@ public sealed partial class VgaDevice
         int planeEnable = _attribute[AcColorPlaneEnable] & 0x0F;
         int rowStride = _crtc[CrtcOffset] * 2;
         int lineCompare = LineCompare;
-        int ma = StartAddress;
-        int rowScan = 0;
+        // Attribute 13h: pixel panning (0–7 pixels; in 256-colour mode in half-pixel steps of the 8-dot clock).
+        int pan = _attribute[AcHorizontalPixelPanning] & 0x0F;
+        pan = pan > 7 ? 0 : shift256 ? pan >> 1 : pan;
+        bool panResetAfterCompare = (_attribute[AcModeControl] & 0x20) != 0;
+        // CRTC 08h: byte panning (bits 6:5) and preset row scan (bits 4:0).
+        int bytePan = (_crtc[CrtcPresetRowScan] >> 5) & 3;
+        int substitute = ((_crtc[CrtcModeControl] & CrtcModeMap13) == 0 ? 1 << 13 : 0) |
+                         ((_crtc[CrtcModeControl] & CrtcModeMap14) == 0 ? 1 << 14 : 0);
+        int pixelsPerChar = shift256 ? 4 : 8;
+        var line = new uint[(columns + 1) * pixelsPerChar];
+        int ma = StartAddress + bytePan;
+        int rowScan = Math.Min(_crtc[CrtcPresetRowScan] & 0x1F, maxScan);
         int outY = 0;
+        bool afterCompare = false;
         for (int s = 0; s < lines; s++)
         {
             if (s == lineCompare)
             {
                 ma = 0;
                 rowScan = 0;
+                afterCompare = true;
             }
             if (s % step == 0 && outY < frame.Height)
             {
-                int rowBase = outY * width;
-                int extra = 0;
-                if ((_crtc[CrtcModeControl] & CrtcModeMap13) == 0) extra |= (rowScan & 1) << 13;
-                if ((_crtc[CrtcModeControl] & CrtcModeMap14) == 0) extra |= (rowScan & 2) << 13;
-                for (int ch = 0; ch < columns; ch++)
+                int rowSelect = ((rowScan & 1) << 13) | ((rowScan & 2) << 13);
+                for (int ch = 0; ch <= columns; ch++)
                 {
-                    int address = (ScanAddress(ma + ch) & ~extra) | extra;
+                    int address = (ScanAddress(ma + ch) & ~substitute) | (rowSelect & substitute);
                     uint latch = (uint)(ReadPlane(0, address) | (ReadPlane(1, address) << 8) | (ReadPlane(2, address) << 16) | (ReadPlane(3, address) << 24));
                     if (shift256)
                     {
-                        for (int p = 0; p < 4; p++) frame.Pixels[rowBase + ch * 4 + p] = dac[(byte)(latch >> (8 * p))];
+                        for (int p = 0; p < 4; p++) line[ch * 4 + p] = dac[(byte)(latch >> (8 * p))];
                     }
                     else if (interleave)
                     {
@@ -220,7 +229,7 @@ public sealed partial class VgaDevice
                             int shift = 6 - 2 * (j & 3);
                             int lo = (int)(latch >> (8 * lowPlane + shift)) & 3;
                             int hi = (int)(latch >> (8 * (lowPlane + 2) + shift)) & 3;
-                            frame.Pixels[rowBase + ch * 8 + j] = palette[(lo | (hi << 2)) & planeEnable];
+                            line[ch * 8 + j] = palette[(lo | (hi << 2)) & planeEnable];
                         }
                     }
                     else
@@ -230,10 +239,12 @@ public sealed partial class VgaDevice
                             int bit = 7 - j;
                             int index = (int)(((latch >> bit) & 1) | ((latch >> (8 + bit - 1)) & 2) |
                                               ((latch >> (16 + bit - 2)) & 4) | ((latch >> (24 + bit - 3)) & 8));
-                            frame.Pixels[rowBase + ch * 8 + j] = palette[index & planeEnable];
+                            line[ch * 8 + j] = palette[index & planeEnable];
                         }
                     }
                 }
+                int shiftBy = afterCompare && panResetAfterCompare ? 0 : pan;
+                Array.Copy(line, shiftBy, frame.Pixels, outY * width, width);
                 outY++;
             }
             if (!ScanDoubling || (s & 1) == 1)

@@ -17,14 +17,14 @@ public class VgaRenderTests
     ];
 
     /// <summary>Loads <see cref="Glyph"/> as character <paramref name="ch"/> of font map 0 the way a BIOS does, then returns to mode 3.</summary>
-    private static void LoadGlyph(VgaDevice vga, byte ch)
+    private static void LoadGlyph(VgaDevice vga, byte ch, int fontOffset = 0)
     {
         vga.SetSeq(2, 0x04);  // plane 2 only
         vga.SetSeq(4, 0x06);  // sequential addressing
         vga.SetGc(4, 0x02);
         vga.SetGc(5, 0x00);
         vga.SetGc(6, 0x04);   // A0000, 64 KiB, still alphanumeric
-        for (int i = 0; i < Glyph.Length; i++) vga.Poke((uint)(0xA0000 + ch * 32 + i), Glyph[i]);
+        for (int i = 0; i < Glyph.Length; i++) vga.Poke((uint)(0xA0000 + fontOffset + ch * 32 + i), Glyph[i]);
         vga.SetMode3();
     }
 
@@ -169,6 +169,80 @@ public class VgaRenderTests
         vga.Poke(0xA0000, 0xFA);
         vga.Out(0x3C6, 0x0F);
         Assert.Equal(((byte)0, (byte)255, (byte)0), vga.RenderFrame().GetRgb(0, 0));
+    }
+
+    [Fact]
+    public void AttributeBit3SelectsBetweenCharacterMapsAAndB()
+    {
+        var vga = new VgaDevice(vramSize: 256 * 1024);
+        vga.SetMode3();
+        LoadGlyph(vga, (byte)'A', fontOffset: 0x4000); // map 1 lives at plane 2 offset 4000h
+        vga.SetSeq(3, 0x01);                             // map B = 1, map A = 0
+        vga.SetCrtc(0x0F, 79);
+        vga.Poke(0xB8000, (byte)'A');
+        vga.Poke(0xB8001, 0x17);                         // bit 3 clear: map B (the loaded glyph)
+        vga.Poke(0xB8002, (byte)'A');
+        vga.Poke(0xB8003, 0x1F);                         // bit 3 set: map A (empty)
+        var frame = vga.RenderFrame();
+        Assert.Equal(((byte)0xAA, (byte)0xAA, (byte)0xAA), frame.GetRgb(0, 0)); // glyph line 0 = 81h, light grey
+        Assert.Equal(Blue, frame.GetRgb(9, 0));
+    }
+
+    [Fact]
+    public void CgaMode4InterleavesEvenAndOddRowsAndPacksTwoBitsPerPixel()
+    {
+        var vga = new VgaDevice(vramSize: 256 * 1024);
+        vga.ProgramMode(
+            0x63,
+            [0x03, 0x09, 0x03, 0x00, 0x02],
+            [0x2D, 0x27, 0x28, 0x90, 0x2B, 0x80, 0xBF, 0x1F, 0x00, 0xC1, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+             0x9C, 0x8E, 0x8F, 0x14, 0x00, 0x96, 0xB9, 0xA2, 0xFF],
+            [0x00, 0x00, 0x00, 0x00, 0x00, 0x30, 0x0F, 0x00, 0xFF],
+            [0x00, 0x13, 0x15, 0x17, 0x02, 0x04, 0x06, 0x07, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+             0x01, 0x00, 0x03, 0x00, 0x00]);
+        vga.SetDac(0x15, 63, 21, 0);
+        // CGA layout: odd row y at B8000 + 2000h + (y / 2) * 80; pixel x in bits 7-2(x%4) of byte x / 4.
+        vga.Poke(0xB8000 + 0x2000 + 80 + 1, 2 << 4); // pixel (5, 3) = colour 2
+        var frame = vga.RenderFrame();
+        Assert.Equal(320, frame.Width);
+        Assert.Equal(200, frame.Height);
+        Assert.Equal(((byte)255, (byte)85, (byte)0), frame.GetRgb(5, 3));
+        Assert.Equal(((byte)0, (byte)0, (byte)0), frame.GetRgb(5, 2));
+        Assert.Equal(((byte)0, (byte)0, (byte)0), frame.GetRgb(4, 3));
+    }
+
+    [Fact]
+    public void PixelPanningShiftsThePlanarPicture()
+    {
+        var vga = new VgaDevice(vramSize: 256 * 1024);
+        vga.SetMode12();
+        vga.SetGc(5, 0x02);
+        vga.SetGc(8, 0x40);
+        vga.Peek(0xA0000 + 2);
+        vga.Poke(0xA0000 + 2, 4); // pixel 17 red
+        vga.SetAc(0x13, 3);
+        var frame = vga.RenderFrame();
+        Assert.Equal(Red, frame.GetRgb(14, 0));
+        Assert.Equal(((byte)0, (byte)0, (byte)0), frame.GetRgb(17, 0));
+    }
+
+    [Fact]
+    public void LineCompareRestartsScanOutAtAddressZero()
+    {
+        var vga = new VgaDevice(vramSize: 256 * 1024);
+        vga.SetMode13();
+        vga.SetDac(1, 63, 63, 63);
+        vga.Poke(0xA0000 + 0, 1);             // memory row 0
+        vga.Poke(0xA0000 + 50 * 320 + 1, 1);   // memory row 50
+        vga.SetCrtc(0x0C, 0x0F);               // start address FA0h: dword mode, byte 16000 = row 50
+        vga.SetCrtc(0x0D, 0xA0);
+        vga.SetCrtc(0x07, 0x0F);               // line compare bit 8 = 0
+        vga.SetCrtc(0x09, 0x01);               // line compare bit 9 = 0, two scan lines per row
+        vga.SetCrtc(0x18, 200);                // split at scan line 200 = pixel row 100
+        var frame = vga.RenderFrame();
+        Assert.Equal(White, frame.GetRgb(1, 0));
+        Assert.Equal(((byte)0, (byte)0, (byte)0), frame.GetRgb(0, 0));
+        Assert.Equal(White, frame.GetRgb(0, 100));
     }
 
     [Fact]

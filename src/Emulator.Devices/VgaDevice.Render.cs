@@ -127,6 +127,7 @@ public sealed partial class VgaDevice
         int mapB = ((charMap >> 2) & 4) | (charMap & 3);
         int cursorStart = _crtc[CrtcCursorStart] & 0x1F;
         int cursorEnd = _crtc[CrtcCursorEnd] & 0x1F;
+        int underline = _crtc[CrtcUnderlineLocation] & 0x1F;
         int width = frame.Width;
         for (int r = 0; r < rows; r++)
         {
@@ -142,7 +143,8 @@ public sealed partial class VgaDevice
                 {
                     int glyph = line < 32 ? ReadPlane(2, fontBase + cell.Character * 32 + line) : 0;
                     bool ninth = lineGraphics && (glyph & 1) != 0;
-                    if (cursorCell && line >= cursorStart && line <= cursorEnd)
+                    bool underlined = line == underline && (cell.Attribute & 0x77) == 0x01; // FreeVGA "Underline Location"
+                    if (underlined || (cursorCell && line >= cursorStart && line <= cursorEnd))
                     {
                         glyph = 0xFF;
                         ninth = true;

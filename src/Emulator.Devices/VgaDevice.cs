@@ -206,6 +206,13 @@ public sealed partial class VgaDevice : IDevice, IPortHandler
     /// <summary>The linear framebuffer (PCI BAR0), offsets relative to its base, size <see cref="VramSize"/>.</summary>
     public IMmioHandler LinearFramebuffer { get; }
 
+    /// <summary>Claims 0x3B0–0x3DF (ports the VGA does not decode read 0xFF) and the VBE ports 0x1CE–0x1D0.</summary>
+    public void RegisterPorts(PortBus ports)
+    {
+        ports.Register(0x3B0, 0x30, this);
+        ports.Register(PortVbeIndex, 3, this);
+    }
+
     /// <summary>Misc output bit 0: true when the CRTC is at 0x3D4 (colour), false at 0x3B4 (monochrome).</summary>
     public bool ColorMode => (_miscOutput & MiscIoAddressSelect) != 0;
 

@@ -85,4 +85,29 @@ public class VgaFuzzTests
         ms.Position = 0;
         pci.LoadState(new BinaryReader(ms));
     }
+
+    [Fact]
+    public void CorruptStateIsRejectedAsInvalidData()
+    {
+        var vga = new VgaDevice(vramSize: 256 * 1024);
+        using var ms = new MemoryStream();
+        vga.SaveState(new BinaryWriter(ms));
+        byte[] good = ms.ToArray();
+        var rng = new Random(7);
+        for (int n = 0; n < 200; n++)
+        {
+            byte[] bad = good[..rng.Next(good.Length)];
+            if (bad.Length > 0) bad[rng.Next(bad.Length)] ^= (byte)rng.Next(1, 256);
+            var target = new VgaDevice(vramSize: 256 * 1024);
+            try
+            {
+                target.LoadState(new BinaryReader(new MemoryStream(bad)));
+            }
+            catch (InvalidDataException)
+            {
+                // the only acceptable failure
+            }
+            target.RenderFrame();
+        }
+    }
 }

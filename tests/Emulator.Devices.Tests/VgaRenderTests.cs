@@ -246,6 +246,35 @@ public class VgaRenderTests
     }
 
     [Fact]
+    public void UnderlineLocationUnderlinesBlueOnBlackAttributes()
+    {
+        var vga = new VgaDevice(vramSize: 256 * 1024);
+        vga.SetMode3();
+        vga.SetCrtc(0x0F, 79);
+        vga.SetCrtc(0x14, 0x0F);  // underline on scan line 15 (mode 3 normally parks it at 1Fh, past the cell)
+        vga.Poke(0xB8001, 0x01);  // blue on black: underlined
+        vga.Poke(0xB8003, 0x17);  // grey on blue: not underlined
+        var frame = vga.RenderFrame();
+        Assert.Equal(Blue, frame.GetRgb(0, 15));
+        Assert.Equal(((byte)0, (byte)0, (byte)0), frame.GetRgb(0, 14));
+        Assert.Equal(Blue, frame.GetRgb(9, 15));
+    }
+
+    [Fact]
+    public void RegisterPortsClaimsTheVgaAndVbeRanges()
+    {
+        var vga = new VgaDevice(vramSize: 256 * 1024);
+        var ports = new Emulator.Core.Bus.PortBus();
+        vga.RegisterPorts(ports);
+        ports.Write(0x1CE, 2, 0);
+        Assert.Equal(0xB0C5u, ports.Read(0x1CF, 2));
+        ports.Write(0x3C4, 2, 0x0302);
+        Assert.Equal(0x03, vga.ReadSequencer(2));
+        Assert.Same(vga, ports.HandlerAt(0x3DA));
+        Assert.Same(vga, ports.HandlerAt(0x3B4));
+    }
+
+    [Fact]
     public void ScreenOffBitBlanksTheDisplay()
     {
         var vga = new VgaDevice(vramSize: 256 * 1024);

@@ -41,7 +41,7 @@ public sealed partial class VgaDevice
             plane = _graphics[GcReadMapSelect] & 3;
             planeAddress = a;
         }
-        planeAddress &= PlaneSize - 1;
+        planeAddress = ExtendPlaneAddress(planeAddress);
         _latch = BinaryPrimitives.ReadUInt32LittleEndian(_vram.AsSpan((int)planeAddress * 4, 4));
         if ((mode & GcModeReadMode) == 0) return (byte)(_latch >> (8 * plane));
         // Read mode 1: colour compare. A bit reads 1 where every plane enabled in colour don't care matches colour compare.
@@ -79,7 +79,7 @@ public sealed partial class VgaDevice
             planeAddress = a;
         }
         if (planeEnable == 0) return;
-        planeAddress &= PlaneSize - 1;
+        planeAddress = ExtendPlaneAddress(planeAddress);
 
         uint data;
         uint bitMask = _graphics[GcBitMask];
@@ -121,6 +121,20 @@ public sealed partial class VgaDevice
 
     /// <summary>The 32-bit latch register (plane 0 in bits 7:0 … plane 3 in bits 31:24).</summary>
     public uint Latch => _latch;
+
+    /// <summary>
+    /// Wraps a plane address to the 64 KiB plane; in a VBE 4-bpp mode the planes extend over all of VRAM and the
+    /// DISPI bank selects the 64 KiB piece the window shows.
+    /// </summary>
+    private uint ExtendPlaneAddress(uint planeAddress)
+    {
+        if (VbeEnabled && _vbe[VbeBpp] == 4)
+        {
+            uint planeBytes = (uint)_vram.Length / 4;
+            return (((uint)_vbe[VbeBank] << 16) + (planeAddress & (PlaneSize - 1))) & (planeBytes - 1);
+        }
+        return planeAddress & (PlaneSize - 1);
+    }
 
     private void StorePlanes(uint planeAddress, uint data, int planeEnable)
     {

@@ -56,8 +56,9 @@ public sealed partial class VgaDevice
     public VgaFrame RenderFrame()
     {
         if (VbeEnabled) return RenderVbe();
-        if (IsTextMode) return RenderTextFrame();
-        return RenderGraphicsFrame();
+        var frame = IsTextMode ? RenderTextFrame() : RenderGraphicsFrame();
+        // Attribute address bit 5 (PAS) clear: the palette is being loaded and the display is blanked.
+        return (_attributeIndex & AcPaletteAddressSource) == 0 ? Blank(frame) : frame;
     }
 
     /// <summary>Renders the current picture and writes it as a PNG file (the monitor's <c>screendump</c>).</summary>
@@ -282,7 +283,7 @@ public sealed partial class VgaDevice
                 {
                     case 4:
                         {
-                            long planeAddress = line + x / 8;
+                            long planeAddress = line / 4 + x / 8; // line is in VRAM bytes: four planes interleaved
                             int bit = 7 - (x & 7);
                             int index = 0;
                             for (int p = 0; p < 4; p++)

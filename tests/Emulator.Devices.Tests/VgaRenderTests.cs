@@ -275,6 +275,19 @@ public class VgaRenderTests
     }
 
     [Fact]
+    public void ClearingPaletteAddressSourceBlanksTheDisplay()
+    {
+        var vga = new VgaDevice(vramSize: 256 * 1024);
+        vga.SetMode13();
+        vga.SetDac(1, 63, 63, 63);
+        vga.Poke(0xA0000, 1);
+        Assert.Equal(White, vga.RenderFrame().GetRgb(0, 0));
+        vga.In(0x3DA);
+        vga.Out(0x3C0, 0x00); // index 0 with PAS = 0
+        Assert.All(vga.RenderFrame().Pixels, p => Assert.Equal(0xFF00_0000u, p));
+    }
+
+    [Fact]
     public void ScreenOffBitBlanksTheDisplay()
     {
         var vga = new VgaDevice(vramSize: 256 * 1024);

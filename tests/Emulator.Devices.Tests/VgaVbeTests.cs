@@ -142,6 +142,27 @@ public class VgaVbeTests
     }
 
     [Fact]
+    public void FourBppModeIsPlanarWithBankedPlaneAddresses()
+    {
+        var vga = new VgaDevice();
+        vga.VbeWrite(1, 1024);
+        vga.VbeWrite(2, 768);
+        vga.VbeWrite(3, 4);
+        vga.VbeWrite(4, 0x01);
+        vga.SetPlanarAccess();
+        vga.SetGc(5, 0x02);            // write mode 2
+        vga.SetDac(5, 63, 0, 63);
+        for (int i = 0; i < 16; i++) vga.SetAc(i, (byte)i);
+        vga.VbeWrite(5, 1);            // bank 1: plane bytes 10000h–1FFFFh
+        vga.Peek(0xA0000 + 0x10);
+        vga.Poke(0xA0000 + 0x10, 5);   // plane byte 10010h = line 512 (128 bytes per line), pixels 128–135
+        var frame = vga.RenderFrame();
+        Assert.Equal(((byte)255, (byte)0, (byte)255), frame.GetRgb(128, 512));
+        Assert.Equal(((byte)255, (byte)0, (byte)255), frame.GetRgb(135, 512));
+        Assert.Equal(((byte)0, (byte)0, (byte)0), frame.GetRgb(136, 512));
+    }
+
+    [Fact]
     public void PciFunctionHasQemuStdVgaIdentityAndBars()
     {
         var pci = new VgaPciFunction(new VgaDevice());

@@ -16,6 +16,11 @@ namespace Emulator.Devices;
 /// Both reach the same VRAM (<see cref="Framebuffer"/>). The four VGA planes are the first 256 KiB, interleaved:
 /// plane <c>p</c> byte <c>a</c> lives at VRAM byte <c>4·a + p</c> (so one 32-bit word is one latch load).
 /// </para>
+/// <para>
+/// Wiring on a PC: <c>vga.RegisterPorts(portBus)</c>; map <see cref="LegacyWindow"/> at 0xA0000 for 0x20000 bytes;
+/// attach a <see cref="VgaPciFunction"/> and map <see cref="LinearFramebuffer"/> at its <c>FramebufferAddress</c> and
+/// its <c>MmioRegion</c> at <c>MmioAddress</c> whenever <c>DecodeChanged</c> fires.
+/// </para>
 /// </summary>
 public sealed partial class VgaDevice : IDevice, IPortHandler
 {

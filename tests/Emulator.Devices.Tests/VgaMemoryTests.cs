@@ -122,7 +122,8 @@ public class VgaMemoryTests
         var vga = new VgaDevice(vramSize: 256 * 1024);
         vga.SetMode13();
         for (uint i = 0; i < 8; i++) vga.Poke(0xA0000 + 0x100 + i, (byte)(0xA0 + i));
-        // Abrash, Black Book ch. 47: in chain-4 mode byte n lives in plane n & 3, at plane offset n & ~3.
+        // Sequencer memory mode, chain 4: A1:A0 select the plane and four sequential bytes share one plane address;
+        // the CRTC reads them back in doubleword mode (address counter << 2), so that address is n & ~3.
         for (int i = 0; i < 8; i++) Assert.Equal((byte)(0xA0 + i), vga.ReadPlane(i & 3, (0x100 + i) & ~3));
         for (uint i = 0; i < 8; i++) Assert.Equal((byte)(0xA0 + i), vga.Peek(0xA0000 + 0x100 + i));
         Assert.Equal(0x00, vga.ReadPlane(1, 0x100 + 1)); // the other bytes of each plane are unused

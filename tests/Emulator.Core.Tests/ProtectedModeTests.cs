@@ -391,4 +391,43 @@ public class ProtectedModeTests
         Assert.Equal(0x13ul, t.Memory.Read(0x6008, 4)); // the INT (after the 3-byte MOV)
         Assert.False(t.Cpu.V86Mode);
     }
+
+    [Fact]
+    public void InstructionBreakpointFaultsBeforeTheInstructionAndResumesWithRf()
+    {
+        using var t = FlatMachine();
+        Write64(t, Idt + 1 * 8, Gate(Code0, 0x9000, 0xE, 0));
+        t.Load(32, 0x9000, a =>
+        {
+            a.mov(eax, dr6);
+            a.mov(__dword_ptr[0x6000], eax);
+            a.mov(eax, __dword_ptr[esp]);
+            a.mov(__dword_ptr[0x6004], eax); // pushed EIP: the breakpointed instruction
+            a.mov(eax, __dword_ptr[esp + 8]);
+            a.mov(__dword_ptr[0x6008], eax); // pushed EFLAGS: RF set
+            a.inc(__dword_ptr[0x600C]);
+            a.iretd();
+        });
+        t.Load(32, 0xB000, a =>
+        {
+            a.mov(ebx, 1);
+            a.mov(ebx, 2); // 0xB005: breakpoint
+            a.mov(__dword_ptr[0x6010], ebx);
+            a.hlt();
+        });
+        RunTo32(t, a =>
+        {
+            a.mov(eax, 0xB005);
+            a.mov(dr0, eax);
+            a.mov(eax, 0x1); // L0, R/W0 = 00 (execution), LEN0 = 00
+            a.mov(dr7, eax);
+            a.jmp(0xB000);
+        });
+        t.RunToHalt();
+        Assert.Equal(1ul, t.Memory.Read(0x6000, 4) & 0xF); // DR6.B0
+        Assert.Equal(0xB005ul, t.Memory.Read(0x6004, 4));
+        Assert.NotEqual(0ul, t.Memory.Read(0x6008, 4) & Eflags.RF);
+        Assert.Equal(1ul, t.Memory.Read(0x600C, 4)); // once: RF suppressed the second hit
+        Assert.Equal(2ul, t.Memory.Read(0x6010, 4));
+    }
 }

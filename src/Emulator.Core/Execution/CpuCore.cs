@@ -87,6 +87,16 @@ public sealed class CpuCore
                 }
             }
 
+            if ((mode & 128) != 0 && DebugBreakpoints.CheckExecution(cpu))
+            {
+                // Instruction breakpoint: a fault, delivered with RF set in the pushed EFLAGS so IRET resumes past it.
+                cpu.Eflags |= Eflags.RF;
+                DeliverPendingException();
+                cpu.Eflags &= ~Eflags.RF;
+                mode = BlockCompiler.ModeOf(cpu);
+                prev = null;
+                continue;
+            }
             TranslatedBlock? block = null;
             if (prev is not null)
             {

@@ -35,7 +35,7 @@ internal sealed class BlockCompiler
 
     private static void RaiseGp0(CpuState cpu) => cpu.RaiseGp(0);
 
-    /// <summary>Mode bits that change decoding or semantics: PE, VM, CS.D, SS.B, CPL, TF.</summary>
+    /// <summary>Mode bits that change decoding or semantics: PE, VM, CS.D, SS.B, CPL, TF, execution breakpoints armed.</summary>
     public static int ModeOf(CpuState cpu)
     {
         int m = cpu.ProtectedMode ? 1 : 0;
@@ -44,6 +44,7 @@ internal sealed class BlockCompiler
         if (cpu.Ss.Big) m |= 8;
         m |= cpu.Cpl << 4;
         if ((cpu.Eflags & Eflags.TF) != 0) m |= 64;
+        if (DebugBreakpoints.AnyExecution(cpu)) m |= 128;
         return m;
     }
 
@@ -51,7 +52,7 @@ internal sealed class BlockCompiler
     {
         int bitness = (mode & 4) != 0 ? 32 : 16;
         uint ipMask = bitness == 16 ? 0xFFFFu : 0xFFFF_FFFFu;
-        int max = (mode & 64) != 0 ? 1 : MaxInstructions;
+        int max = (mode & (64 | 128)) != 0 ? 1 : MaxInstructions;
         int inPage = PhysicalMemory.PageSize - (int)(linear & 0xFFF);
         int available = FetchBytes(cpu, phys, _code, 0, inPage);
         ulong frame1 = ulong.MaxValue;

@@ -1,0 +1,47 @@
+namespace Emulator.Core.Cpu;
+
+/// <summary>
+/// Instruction breakpoints from DR0–DR3 and DR7 (SDM Vol. 3A §17.2, §17.3.1.1). While one is armed the translator
+/// makes one-instruction blocks and the run loop checks each instruction address before running it.
+/// Data breakpoints (R/W = 01/11) and I/O breakpoints are not implemented yet.
+/// </summary>
+public static class DebugBreakpoints
+{
+    /// <summary>True when some breakpoint is enabled (L or G bit) with R/W = 00 (instruction execution).</summary>
+    public static bool AnyExecution(CpuState cpu)
+    {
+        uint dr7 = cpu.Dr7;
+        if ((dr7 & 0xFF) == 0) return false;
+        for (int n = 0; n < 4; n++)
+        {
+            if (((dr7 >> (2 * n)) & 3) != 0 && ((dr7 >> (16 + 4 * n)) & 3) == 0) return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Checks the instruction at CS:EIP against the armed execution breakpoints; on a match (and RF clear) sets the
+    /// DR6 B-bits and raises #DB as a fault. Returns true when #DB was raised.
+    /// </summary>
+    public static bool CheckExecution(CpuState cpu)
+    {
+        if ((cpu.Eflags & Eflags.RF) != 0)
+        {
+            cpu.Eflags &= ~Eflags.RF;
+            return false;
+        }
+        uint linear = cpu.Cs.Base + (uint)cpu.Rip;
+        uint dr7 = cpu.Dr7;
+        uint hits = 0;
+        for (int n = 0; n < 4; n++)
+        {
+            if (((dr7 >> (2 * n)) & 3) == 0 || ((dr7 >> (16 + 4 * n)) & 3) != 0) continue;
+            uint address = n switch { 0 => cpu.Dr0, 1 => cpu.Dr1, 2 => cpu.Dr2, _ => cpu.Dr3 };
+            if (address == linear) hits |= 1u << n;
+        }
+        if (hits == 0) return false;
+        cpu.Dr6 = (cpu.Dr6 & ~0xFu) | hits;
+        cpu.RaiseException(Vectors.DB);
+        return true;
+    }
+}

@@ -71,6 +71,17 @@ public class ProtectedModeTests
         });
     }
 
+    /// <summary>IRETD to ring 3 at <paramref name="eip"/> with the ring-3 stack at 0x70000 and interrupts off.</summary>
+    private static void EnterRing3(Assembler a, uint eip)
+    {
+        a.push(Data3);
+        a.push(0x70000);
+        a.push(0x2);
+        a.push(Code3);
+        a.push(eip);
+        a.iretd();
+    }
+
     [Fact]
     public void EntersProtectedModeThroughAFarJump()
     {
@@ -199,12 +210,7 @@ public class ProtectedModeTests
         RunTo32(t, a =>
         {
             // iretd to ring 3: push SS, ESP, EFLAGS, CS, EIP
-            a.push(Data3);
-            a.push(0x70000);
-            a.push(0x2);
-            a.push(Code3);
-            a.push(0xA000);
-            a.iretd();
+            EnterRing3(a, 0xA000);
         });
         t.RunToHalt(20_000);
         Assert.Equal((ulong)Code3, t.Memory.Read(0x6000, 4));
@@ -242,12 +248,7 @@ public class ProtectedModeTests
         });
         RunTo32(t, a =>
         {
-            a.push(Data3);
-            a.push(0x70000);
-            a.push(0x2);
-            a.push(Code3);
-            a.push(0xA000);
-            a.iretd();
+            EnterRing3(a, 0xA000);
         });
         t.RunToHalt();
         Assert.Equal(0ul, t.Memory.Read(0x6000, 4));
@@ -290,12 +291,7 @@ public class ProtectedModeTests
         });
         RunTo32(t, a =>
         {
-            a.push(Data3);
-            a.push(0x70000);
-            a.push(0x2);
-            a.push(Code3);
-            a.push(0xA000);
-            a.iretd();
+            EnterRing3(a, 0xA000);
         });
         t.RunToHalt(20_000);
         Assert.Equal(0x11111111ul, t.Memory.Read(0x6000, 4));

@@ -188,17 +188,7 @@ public static partial class Helpers
         if (!cpu.ProtectedMode || cpu.V86Mode)
         {
             if (size == 2) offset &= 0xFFFF;
-            if (call)
-            {
-                uint oldCs = cpu.Cs.Selector;
-                uint sp0 = (uint)cpu.Rsp;
-                if (!Stack.Push(cpu, size, oldCs)) return Fault;
-                if (!Stack.Push(cpu, size, returnEip))
-                {
-                    Stack.SetSp(cpu, sp0);
-                    return Fault;
-                }
-            }
+            if (call && !PushFarReturn(cpu, size, returnEip)) return Fault;
             if (offset > cpu.Cs.Limit && cpu.V86Mode)
             {
                 cpu.RaiseGp(0);
@@ -234,16 +224,7 @@ public static partial class Helpers
                 cpu.RaiseGp(0);
                 return Fault;
             }
-            if (call)
-            {
-                uint sp0 = (uint)cpu.Rsp;
-                if (!Stack.Push(cpu, size, cpu.Cs.Selector)) return Fault;
-                if (!Stack.Push(cpu, size, returnEip))
-                {
-                    Stack.SetSp(cpu, sp0);
-                    return Fault;
-                }
-            }
+            if (call && !PushFarReturn(cpu, size, returnEip)) return Fault;
             Segmentation.LoadCs(cpu, sel, d, cpu.Cpl);
             cpu.Rip = offset;
             return EndBlock;
@@ -282,6 +263,15 @@ public static partial class Helpers
                 cpu.RaiseGp(err);
                 return Fault;
         }
+    }
+
+    /// <summary>Pushes CS and the return EIP for a far CALL; on a fault ESP is left as it was.</summary>
+    private static bool PushFarReturn(CpuState cpu, int size, uint returnEip)
+    {
+        uint sp0 = (uint)cpu.Rsp;
+        if (Stack.Push(cpu, size, cpu.Cs.Selector) && Stack.Push(cpu, size, returnEip)) return true;
+        Stack.SetSp(cpu, sp0);
+        return false;
     }
 
     private static int CallGate(CpuState cpu, ushort gateSel, in Descriptor gate, bool call, uint returnEip)
@@ -358,16 +348,7 @@ public static partial class Helpers
             cpu.Rip = offset;
             return EndBlock;
         }
-        if (call)
-        {
-            uint sp0 = (uint)cpu.Rsp;
-            if (!Stack.Push(cpu, size, cpu.Cs.Selector)) return Fault;
-            if (!Stack.Push(cpu, size, returnEip))
-            {
-                Stack.SetSp(cpu, sp0);
-                return Fault;
-            }
-        }
+        if (call && !PushFarReturn(cpu, size, returnEip)) return Fault;
         Segmentation.LoadCs(cpu, sel, d, cpu.Cpl);
         cpu.Rip = offset;
         return EndBlock;

@@ -473,26 +473,7 @@ internal sealed class InlineEmitter
     {
         var slow = _il.DefineLabel();
         var done = _il.DefineLabel();
-        // Segment fast limit: (ulong)ea + size − 1 > ReadLimit → slow path (which raises #GP/#SS as needed).
-        _il.Emit(OpCodes.Ldloc, _ea);
-        _il.Emit(OpCodes.Conv_U8);
-        if (size > 1)
-        {
-            _il.Emit(OpCodes.Ldc_I8, (long)(size - 1));
-            _il.Emit(OpCodes.Add);
-        }
-        LdSegField(seg, FSegReadLimit);
-        _il.Emit(OpCodes.Bgt, slow);
-        EmitTlbProbe(seg, size, FTlbRead, slow);
-        // host = entry.Addend + linear
-        _il.Emit(OpCodes.Ldloc, _entry);
-        _il.Emit(OpCodes.Ldc_I4_8);
-        _il.Emit(OpCodes.Add);
-        _il.Emit(OpCodes.Ldind_I8);
-        _il.Emit(OpCodes.Ldloc, _lin);
-        _il.Emit(OpCodes.Conv_U8);
-        _il.Emit(OpCodes.Add);
-        _il.Emit(OpCodes.Conv_I);
+        EmitFastPathToHost(seg, size, FSegReadLimit, FTlbRead, slow);
         _il.Emit(size switch { 1 => OpCodes.Ldind_U1, 2 => OpCodes.Ldind_U2, _ => OpCodes.Ldind_U4 });
         _il.Emit(OpCodes.Stloc, _val);
         _il.Emit(OpCodes.Br, done);
@@ -516,24 +497,7 @@ internal sealed class InlineEmitter
     {
         var slow = _il.DefineLabel();
         var done = _il.DefineLabel();
-        _il.Emit(OpCodes.Ldloc, _ea);
-        _il.Emit(OpCodes.Conv_U8);
-        if (size > 1)
-        {
-            _il.Emit(OpCodes.Ldc_I8, (long)(size - 1));
-            _il.Emit(OpCodes.Add);
-        }
-        LdSegField(seg, FSegWriteLimit);
-        _il.Emit(OpCodes.Bgt, slow);
-        EmitTlbProbe(seg, size, FTlbWrite, slow);
-        _il.Emit(OpCodes.Ldloc, _entry);
-        _il.Emit(OpCodes.Ldc_I4_8);
-        _il.Emit(OpCodes.Add);
-        _il.Emit(OpCodes.Ldind_I8);
-        _il.Emit(OpCodes.Ldloc, _lin);
-        _il.Emit(OpCodes.Conv_U8);
-        _il.Emit(OpCodes.Add);
-        _il.Emit(OpCodes.Conv_I);
+        EmitFastPathToHost(seg, size, FSegWriteLimit, FTlbWrite, slow);
         _il.Emit(OpCodes.Ldloc, value);
         _il.Emit(size switch { 1 => OpCodes.Stind_I1, 2 => OpCodes.Stind_I2, _ => OpCodes.Stind_I4 });
         _il.Emit(OpCodes.Br, done);
@@ -559,6 +523,32 @@ internal sealed class InlineEmitter
         _il.Emit(OpCodes.Or);
         _il.Emit(OpCodes.Stloc, _stop);
         _il.MarkLabel(done);
+    }
+
+    /// <summary>
+    /// The inline fast path shared by loads and stores: segment fast limit ((ulong)ea + size − 1 above the limit
+    /// goes to <paramref name="slow"/>, which raises #GP/#SS as needed), TLB probe, then the host address on the stack.
+    /// </summary>
+    private void EmitFastPathToHost(int seg, int size, FieldInfo limitField, FieldInfo table, Label slow)
+    {
+        _il.Emit(OpCodes.Ldloc, _ea);
+        _il.Emit(OpCodes.Conv_U8);
+        if (size > 1)
+        {
+            _il.Emit(OpCodes.Ldc_I8, (long)(size - 1));
+            _il.Emit(OpCodes.Add);
+        }
+        LdSegField(seg, limitField);
+        _il.Emit(OpCodes.Bgt, slow);
+        EmitTlbProbe(seg, size, table, slow);
+        _il.Emit(OpCodes.Ldloc, _entry);
+        _il.Emit(OpCodes.Ldc_I4_8);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Ldind_I8);
+        _il.Emit(OpCodes.Ldloc, _lin);
+        _il.Emit(OpCodes.Conv_U8);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Conv_I);
     }
 
     /// <summary>_lin = seg.Base + _ea; _entry = &amp;table[index]; branches to <paramref name="miss"/> unless the tag matches for all bytes.</summary>

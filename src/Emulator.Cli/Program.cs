@@ -50,12 +50,6 @@ public static class Program
             string candidate = Path.Combine(AppContext.BaseDirectory, "bios-256k.bin");
             if (File.Exists(candidate)) config.BiosPath = candidate;
         }
-        if (options.Drives.Count == 0 && options.LoadVm is null && !options.StartPaused && options.Monitor != "stdio")
-        {
-            // Like QEMU without a disk, SeaBIOS would just report "No bootable device"; say so at once.
-            stderr.WriteLine("emu: warning: no disk image given");
-        }
-
         string serial = options.Serial ?? (options.NoGraphic ? "mon:stdio" : "null");
         bool monitorOnStdio = options.Monitor == "stdio";
         bool serialOnStdio = serial is "stdio" or "mon:stdio";

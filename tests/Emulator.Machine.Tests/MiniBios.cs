@@ -90,6 +90,22 @@ public static class MiniBios
         return rom;
     }
 
+    /// <summary>A 64 KiB ROM whose reset vector jumps to the 16-bit code <paramref name="build"/> emits at F000:0100.</summary>
+    public static byte[] Rom(Action<Assembler> build)
+    {
+        var rom = new byte[0x10000];
+        for (int i = 0; i < rom.Length; i++) rom[i] = 0xF4;
+        var a = new Assembler(16);
+        build(a);
+        Assemble(a, rom, EntryOffset);
+        rom[0xFFF0] = 0xEA;
+        rom[0xFFF1] = EntryOffset & 0xFF;
+        rom[0xFFF2] = EntryOffset >> 8;
+        rom[0xFFF3] = 0x00;
+        rom[0xFFF4] = 0xF0;
+        return rom;
+    }
+
     private static void Assemble(Assembler a, byte[] rom, int offset)
     {
         var stream = new MemoryStream();

@@ -58,6 +58,7 @@ public sealed class PcMachine : IDisposable
         if (config.NanosecondsPerInstruction <= 0) throw new EmulatorException("nanoseconds per instruction must be positive");
         if (config.SliceInstructions <= 0) throw new EmulatorException("slice length must be positive");
         byte[] bios = LoadBios(config.BiosPath);
+        ConfigDescription = config.Describe() + " bios=" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bios))[..16];
 
         try
         {
@@ -172,6 +173,9 @@ public sealed class PcMachine : IDisposable
     public const ushort QemuSubsystemId = 0x1100;
 
     public MachineConfig Config => _config;
+
+    /// <summary>What snapshots record and loadvm compares: <see cref="MachineConfig.Describe"/> plus the BIOS image's hash.</summary>
+    public string ConfigDescription { get; }
 
     public VirtualClock Clock { get; } = null!;
 
@@ -642,7 +646,7 @@ public sealed class PcMachine : IDisposable
         string image = SnapshotImagePath ?? throw new EmulatorException("savevm needs a disk image to store the snapshot beside");
         try
         {
-            using var writer = SnapshotFile.Create(image, name, _config.Describe(), Clock.Now);
+            using var writer = SnapshotFile.Create(image, name, ConfigDescription, Clock.Now);
             SaveState(writer);
             writer.Commit();
             return writer.FinalPath;
@@ -659,7 +663,7 @@ public sealed class PcMachine : IDisposable
         string image = SnapshotImagePath ?? throw new EmulatorException("loadvm needs a disk image the snapshot was stored beside");
         try
         {
-            using var reader = SnapshotFile.Open(image, name, _config.Describe());
+            using var reader = SnapshotFile.Open(image, name, ConfigDescription);
             LoadState(reader);
         }
         catch (StorageException e)

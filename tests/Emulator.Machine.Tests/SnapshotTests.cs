@@ -95,4 +95,24 @@ public sealed class SnapshotTests
         var e = Assert.Throws<EmulatorException>(() => b.LoadVm("s1"));
         Assert.Contains("ram", e.Message);
     }
+
+    [Fact]
+    public void Loadvm_refuses_a_snapshot_taken_with_another_bios()
+    {
+        using var dir = new TempDir();
+        string bios = Path.Combine(dir.Path, "mini-bios.bin");
+        var rom = MiniBios.CounterRom();
+        File.WriteAllBytes(bios, rom);
+        string image = BootSector.WriteImage(dir.Path, new byte[512], sectors: 64);
+        using (var a = new PcMachine(Config(bios, image, new CaptureSerial())))
+        {
+            a.RunUntilStop(1000);
+            a.SaveVm("s1");
+        }
+        rom[0x8000] ^= 1; // an unused byte: same behaviour, different image
+        File.WriteAllBytes(bios, rom);
+        using var b = new PcMachine(Config(bios, image, new CaptureSerial()));
+        var e = Assert.Throws<EmulatorException>(() => b.LoadVm("s1"));
+        Assert.Contains("bios", e.Message);
+    }
 }

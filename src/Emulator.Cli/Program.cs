@@ -82,7 +82,22 @@ public static class Program
         machine.Paused = options.StartPaused;
         if (monitorOnStdio) new HmpMonitor(machine).Start(stdin, stdout);
 
-        var exit = machine.RunUntilStop();
+        // Ctrl-C / SIGINT: stop at the next slice and flush the output files, like QEMU's clean exit on a signal.
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            machine.Post(machine.Quit);
+        };
+        Console.CancelKeyPress += onCancel;
+        MachineExit exit;
+        try
+        {
+            exit = machine.RunUntilStop();
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
         switch (exit.Reason)
         {
             case MachineStopReason.HaltedForever:

@@ -1,10 +1,187 @@
+using System.Net;
+using System.Net.Sockets;
+using Emulator.Devices;
+using Emulator.Machine;
+
 namespace Emulator.Cli;
 
 public static class Program
 {
-    public static int Main(string[] args)
+    public static int Main(string[] args) => Run(args, Console.In, Console.Out, Console.Error);
+
+    /// <summary>The whole of <c>emu</c>: parses, builds the machine, runs it; returns the process exit code.</summary>
+    public static int Run(IReadOnlyList<string> args, TextReader stdin, TextWriter stdout, TextWriter stderr)
     {
-        Console.Error.WriteLine("emu: the system emulator is not built yet");
-        return 1;
+        var disposables = new List<IDisposable>();
+        try
+        {
+            var options = OptionParser.Parse(args);
+            if (options.ShowHelp)
+            {
+                stdout.Write(Usage);
+                return 0;
+            }
+            if (options.ShowVersion)
+            {
+                stdout.WriteLine("emu version 0.1 (QEMU-compatible options), Copyright the Emulator authors");
+                return 0;
+            }
+            return RunMachine(options, stdin, stdout, stderr, disposables);
+        }
+        catch (EmulatorException e)
+        {
+            stderr.WriteLine("emu: " + OneLine(e.Message));
+            return 1;
+        }
+        finally
+        {
+            foreach (var d in disposables) d.Dispose();
+            stdout.Flush();
+        }
     }
+
+    private static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
+
+    private static int RunMachine(EmuOptions options, TextReader stdin, TextWriter stdout, TextWriter stderr, List<IDisposable> disposables)
+    {
+        var config = options.ToMachineConfig();
+        if (config.BiosPath is null)
+        {
+            string candidate = Path.Combine(AppContext.BaseDirectory, "bios-256k.bin");
+            if (File.Exists(candidate)) config.BiosPath = candidate;
+        }
+        string serial = options.Serial ?? (options.NoGraphic ? "mon:stdio" : "null");
+        bool monitorOnStdio = options.Monitor == "stdio";
+        bool serialOnStdio = serial is "stdio" or "mon:stdio";
+        bool debugconOnStdio = options.DebugCon == "stdio";
+        if (monitorOnStdio && serialOnStdio && options.Serial is not null)
+            throw new EmulatorException("-serial stdio and -monitor stdio cannot share stdio");
+        if (monitorOnStdio && serialOnStdio) serial = "null"; // -nographic's default serial yields stdio to the monitor
+        config.Serial = CreateSerial(serial, stdout, disposables);
+
+        if (options.DebugCon is { } debugcon && debugcon is not ("null" or "none"))
+        {
+            Stream stream = debugcon == "stdio" ? Console.OpenStandardOutput() : OpenFile(debugcon["file:".Length..], "-debugcon");
+            var buffered = new BufferedStream(stream, 4096);
+            disposables.Add(buffered);
+            config.DebugConsole = b =>
+            {
+                try
+                {
+                    buffered.WriteByte(b);
+                    if (debugconOnStdio && b == (byte)'\n') buffered.Flush();
+                }
+                catch (IOException)
+                {
+                }
+            };
+        }
+
+        using var machine = new PcMachine(config);
+        if (options.LoadVm is { } tag) machine.LoadVm(tag);
+        machine.Paused = options.StartPaused;
+        if (monitorOnStdio) new HmpMonitor(machine).Start(stdin, stdout);
+
+        // Ctrl-C / SIGINT: stop at the next slice and flush the output files, like QEMU's clean exit on a signal.
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            machine.Post(machine.Quit);
+        };
+        Console.CancelKeyPress += onCancel;
+        MachineExit exit;
+        try
+        {
+            exit = machine.RunUntilStop();
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+        switch (exit.Reason)
+        {
+            case MachineStopReason.HaltedForever:
+                stderr.WriteLine("emu: the guest halted with interrupts disabled");
+                break;
+            case MachineStopReason.Idle:
+                stderr.WriteLine("emu: the guest is idle with nothing left that could wake it");
+                break;
+        }
+        return exit.ExitCode;
+    }
+
+    private static FileStream OpenFile(string path, string option)
+    {
+        if (path.Length == 0) throw new EmulatorException($"{option}: file: needs a path");
+        try
+        {
+            return new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new EmulatorException($"{option}: could not open '{path}': {e.Message}", e);
+        }
+    }
+
+    private static ISerialBackend CreateSerial(string spec, TextWriter stdout, List<IDisposable> disposables)
+    {
+        switch (spec)
+        {
+            case "null":
+            case "none":
+                return new SerialNullBackend();
+            case "stdio":
+            case "mon:stdio":
+                return new SerialStdioBackend(withInput: true);
+        }
+        if (spec.StartsWith("file:", StringComparison.Ordinal))
+        {
+            string path = spec["file:".Length..];
+            try
+            {
+                return new SerialFileBackend(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+            {
+                throw new EmulatorException($"-serial: could not open '{path}': {e.Message}", e);
+            }
+        }
+        var (host, port) = OptionParser.ParseTcp("-serial", spec);
+        IPAddress? address = null;
+        if (host is not null && !IPAddress.TryParse(host, out address))
+        {
+            try
+            {
+                address = Dns.GetHostAddresses(host).FirstOrDefault()
+                    ?? throw new EmulatorException($"-serial: host '{host}' has no address");
+            }
+            catch (SocketException e)
+            {
+                throw new EmulatorException($"-serial: unknown host '{host}': {e.Message}", e);
+            }
+        }
+        try
+        {
+            return new SerialTcpServerBackend(port, address);
+        }
+        catch (SocketException e)
+        {
+            throw new EmulatorException($"-serial: could not listen on {host ?? "127.0.0.1"}:{port}: {e.Message}", e);
+        }
+    }
+
+    private const string Usage =
+        "usage: emu [options] [disk_image]\n" +
+        "QEMU-compatible PC emulator (i440FX, one IA-32 CPU)\n\n" +
+        "  -hda/-hdb/-hdc/-hdd FILE  IDE disk image        -cdrom FILE  IDE CD-ROM image (secondary master)\n" +
+        "  -drive file=F[,format=raw|s2e][,if=ide][,index=N][,media=disk|cdrom][,snapshot=on][,readonly=on]\n" +
+        "  -m SIZE                   RAM (MiB, or with K/M/G suffix; default 128M)\n" +
+        "  -cpu qemu32|core2duo|pentium     -smp 1     -bios FILE (SeaBIOS bios-256k.bin)\n" +
+        "  -boot [order=]DRIVES      boot order (c disk, d CD-ROM, a floppy, n network)\n" +
+        "  -nographic | -display none\n" +
+        "  -serial stdio|file:PATH|tcp:[HOST]:PORT,server|null|mon:stdio\n" +
+        "  -monitor stdio|none       -debugcon file:PATH|stdio\n" +
+        "  -device isa-debug-exit[,iobase=0xf4][,iosize=0x04]   (exit code (value << 1) | 1)\n" +
+        "  -no-reboot  -no-shutdown  -snapshot  -loadvm NAME  -S\n" +
+        "  -rtc base=utc|localtime|YYYY-MM-DDTHH:MM:SS   -name NAME   -net none   -nic none\n";
 }

@@ -115,6 +115,24 @@ public abstract class PciDevice : IDevice
         if (decode) OnDecodeChanged();
     }
 
+    /// <summary>PCI 3.0 §6.2.4: Subsystem Vendor ID (type 0 header, read-only to software).</summary>
+    public const int SubsystemVendorIdOffset = 0x2C;
+
+    /// <summary>PCI 3.0 §6.2.4: Subsystem ID.</summary>
+    public const int SubsystemIdOffset = 0x2E;
+
+    /// <summary>
+    /// Sets the board-assigned subsystem vendor and ID (read-only to the guest, kept across reset). QEMU's board gives
+    /// every function 1AF4:1100, and SeaBIOS recognises QEMU by it on 00:00.0.
+    /// </summary>
+    public void SetSubsystemId(ushort subsystemVendorId, ushort subsystemId)
+    {
+        if ((_config[HeaderTypeOffset] & 0x7F) != 0) throw new InvalidOperationException("subsystem IDs exist in type 0 headers only");
+        SetConfigWord(SubsystemVendorIdOffset, subsystemVendorId);
+        SetConfigWord(SubsystemIdOffset, subsystemId);
+        for (int off = SubsystemVendorIdOffset; off < SubsystemIdOffset + 2; off++) _defaults[off] = _config[off];
+    }
+
     /// <summary>The address programmed into BAR <paramref name="index"/> (type bits stripped), or 0 if the BAR is absent.</summary>
     public uint GetBarAddress(int index)
     {

@@ -39,8 +39,10 @@ public sealed class Piix3Ide : PciDevice, IPortHandler
         SetConfigWord(StatusOffset, 0x0280);
         SetW1cMask(StatusOffset, 2, 0x3800);
         SetWriteMask(LatencyTimerOffset, 1, 0xF0);
-        // §2.6.7: BMIBA bits 15:4 base address, bit 0 hard-wired to 1 (I/O space).
-        DefineIoBar(4, BusMasterRegisterSize, addressLimitMask: 0x0000_FFF0);
+        // §2.6.7: BMIBA bits 15:4 base address, bit 0 hard-wired to 1 (I/O space). Bits 31:16 are writable as on
+        // QEMU's PIIX3 (firmware sizes the BAR by writing all ones and expects ~(size − 1) back in all 32 bits);
+        // an address above 0xFFFF simply is not decoded.
+        DefineIoBar(4, BusMasterRegisterSize);
         SetWriteMask(IdetimOffset, 2, 0xF3FF);
         SetWriteMask(IdetimOffset + 2, 2, 0xF3FF);
         SetWriteMask(SidetimOffset, 1, 0xFF);
@@ -94,7 +96,7 @@ public sealed class Piix3Ide : PciDevice, IPortHandler
         base.OnDecodeChanged();
     }
 
-    private bool IoDecoded => (Command & CommandIoSpace) != 0 && GetBarAddress(4) != 0;
+    private bool IoDecoded => (Command & CommandIoSpace) != 0 && GetBarAddress(4) is not 0 and <= 0x1_0000 - BusMasterRegisterSize;
 
     private void Remap()
     {

@@ -1,0 +1,8 @@
+namespace Emulator.Machine;
+
+/// <summary>What sits in an IDE slot.</summary>
+public enum DriveMedia
+{
+    Disk,
+    Cdrom,
+}

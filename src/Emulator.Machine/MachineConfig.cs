@@ -1,0 +1,61 @@
+using Emulator.Devices;
+
+namespace Emulator.Machine;
+
+/// <summary>Everything that describes one QEMU-"pc"-like machine (the command line, minus the monitor).</summary>
+public sealed class MachineConfig
+{
+    public const ulong DefaultRamSize = 128ul << 20;
+
+    /// <summary>The top of RAM below the PCI hole (QEMU's pc keeps at most this much below 4 GiB).</summary>
+    public const ulong MaxRamSize = 0xE000_0000ul;
+
+    public ulong RamSize { get; set; } = DefaultRamSize;
+
+    /// <summary>CPU model name (<c>qemu32</c>, <c>core2duo</c>, <c>pentium</c>).</summary>
+    public string CpuModel { get; set; } = "qemu32";
+
+    /// <summary>The BIOS image (e.g. SeaBIOS's bios-256k.bin); its size must be a multiple of 64 KiB, at most 16 MiB.</summary>
+    public string? BiosPath { get; set; }
+
+    public List<DriveConfig> Drives { get; } = new();
+
+    /// <summary>QEMU boot order letters: <c>a</c> floppy, <c>c</c> first hard disk, <c>d</c> CD-ROM, <c>n</c> network.</summary>
+    public string BootOrder { get; set; } = "cad";
+
+    /// <summary>COM1's host side; null = nothing attached.</summary>
+    public ISerialBackend? Serial { get; set; }
+
+    /// <summary>Bytes the guest writes to the debug console (port 0x402); null = no debugcon device.</summary>
+    public Action<byte>? DebugConsole { get; set; }
+
+    /// <summary>The isa-debug-exit device's ports, or null for none.</summary>
+    public (ushort IoBase, int IoSize)? IsaDebugExit { get; set; }
+
+    /// <summary>
+    /// -nographic: tells the firmware (fw_cfg NOGRAPHIC) there is no screen, so SeaBIOS mirrors its console
+    /// (INT 10h text) on COM1 ("sercon").
+    /// </summary>
+    public bool NoGraphic { get; set; }
+
+    /// <summary>-no-reboot: a guest reset ends the run (exit code 0) instead of rebooting.</summary>
+    public bool NoReboot { get; set; }
+
+    /// <summary>-no-shutdown: a guest power-off pauses the machine instead of ending the run.</summary>
+    public bool NoShutdown { get; set; }
+
+    /// <summary>-snapshot: every disk in S2E mode (writes never reach the image).</summary>
+    public bool Snapshot { get; set; }
+
+    /// <summary>Date and time the RTC starts at (UTC by default: the host's time at start).</summary>
+    public DateTime? RtcStart { get; set; }
+
+    /// <summary>Virtual nanoseconds per retired instruction (deterministic time base).</summary>
+    public long NanosecondsPerInstruction { get; set; } = 1;
+
+    /// <summary>Instructions per run-loop slice (between device polls and monitor commands).</summary>
+    public long SliceInstructions { get; set; } = 1_000_000;
+
+    /// <summary>The string recorded in snapshots and compared on loadvm (key=value words).</summary>
+    public string Describe() => $"machine=pc-i440fx ram={RamSize} cpu={CpuModel.ToLowerInvariant()} smp=1";
+}

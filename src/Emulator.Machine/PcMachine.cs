@@ -1,0 +1,721 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Emulator.Core.Bus;
+using Emulator.Core.Cpu;
+using Emulator.Core.Execution;
+using Emulator.Core.Memory;
+using Emulator.Devices;
+using Emulator.Storage;
+
+namespace Emulator.Machine;
+
+/// <summary>
+/// A QEMU-"pc"-like machine: i440FX host bridge, PIIX3 ISA bridge and IDE, 8259 pair, 8254 PIT, MC146818 RTC,
+/// 16550 UART on COM1, 8042 keyboard controller, fw_cfg with ACPI tables, ACPI PM at 0x600, optional debugcon and
+/// isa-debug-exit, and one IA-32 CPU. Deterministic: time comes from retired instructions only.
+/// Everything runs on the thread that calls <see cref="RunUntilStop"/>; other threads talk to it through
+/// <see cref="Post"/> (the monitor does).
+/// </summary>
+public sealed class PcMachine : IDisposable
+{
+    /// <summary>CMOS registers SeaBIOS and DOS read (the IBM PC/AT CMOS map).</summary>
+    private const int CmosBaseMemLow = 0x15;
+    private const int CmosExtMemLow = 0x17;
+    private const int CmosExtMem2Low = 0x30;
+    private const int CmosBootFlag1 = 0x38;
+    private const int CmosBootFlag2 = 0x3D;
+    private const int CmosMemAbove16MLow = 0x34;
+    private const int CmosMemAbove4GLow = 0x5B;
+    private const int CmosCpuCountMinusOne = 0x5F;
+
+    private const ushort PrimaryCommandBase = 0x1F0;
+    private const ushort PrimaryControlPort = 0x3F6;
+    private const ushort SecondaryCommandBase = 0x170;
+    private const ushort SecondaryControlPort = 0x376;
+    private const ushort Com1Base = 0x3F8;
+
+    /// <summary>The 128 KiB below 1 MiB that alias the top of the BIOS image (QEMU's "isa-bios").</summary>
+    private const uint IsaBiosWindow = 0x20000;
+
+    private readonly MachineConfig _config;
+    private readonly List<IDevice> _devices = new();
+    private readonly List<IDisposable> _owned = new();
+    private readonly ConcurrentQueue<Action> _commands = new();
+    private readonly AutoResetEvent _commandPosted = new(false);
+    private readonly IDisk?[] _disks = new IDisk?[4];
+    private readonly bool _hasInput;
+    private MachineExit? _pendingExit;
+    private bool _resetPending;
+    private bool _disposed;
+
+    public PcMachine(MachineConfig config)
+    {
+        _config = config ?? throw new ArgumentNullException(nameof(config));
+        if (config.RamSize < (2ul << 20) || config.RamSize > MachineConfig.MaxRamSize || config.RamSize % PhysicalMemory.PageSize != 0)
+            throw new EmulatorException($"RAM size {config.RamSize} is not supported (2 MiB to {MachineConfig.MaxRamSize >> 20} MiB, whole 4 KiB pages)");
+        var model = CpuModel.Find(config.CpuModel)
+            ?? throw new EmulatorException($"unknown CPU model '{config.CpuModel}' (known: {string.Join(", ", CpuModel.All.Select(m => m.Name))})");
+        if (config.NanosecondsPerInstruction <= 0) throw new EmulatorException("nanoseconds per instruction must be positive");
+        if (config.SliceInstructions <= 0) throw new EmulatorException("slice length must be positive");
+        byte[] bios = LoadBios(config.BiosPath);
+        ConfigDescription = config.Describe() + " bios=" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bios))[..16];
+
+        try
+        {
+            Clock = new VirtualClock(config.NanosecondsPerInstruction);
+            Memory = new PhysicalMemory(config.RamSize);
+            Ports = new PortBus();
+            Cpu = new CpuState(Memory, Ports) { Model = model };
+            Cpu.Reset();
+            Core = new CpuCore(Cpu, Clock);
+
+            // BIOS ROM at the top of 4 GiB, and its last 128 KiB below 1 MiB behind the PAM shadow logic.
+            Memory.MapRom((1ul << 32) - (ulong)bios.Length, bios);
+            int isaLength = (int)Math.Min((uint)bios.Length, IsaBiosWindow);
+            Memory.MapRom(0x100000ul - (ulong)isaLength, bios.AsSpan(bios.Length - isaLength));
+
+            Pic = new DualPic8259();
+            Pic.IntrChanged += high => { if (high) Cpu.InterruptCheck = true; };
+            Cpu.InterruptController = Pic;
+            Pic.RegisterPorts(Ports);
+            Add(Pic);
+            var irq = Pic.IrqLines;
+
+            Pit = new Pit8254(Clock, irq[0]);
+            Pit.RegisterPorts(Ports);
+            Add(Pit);
+            var port61 = new SystemControlPortB(Pit, Clock);
+            port61.RegisterPorts(Ports);
+            Add(port61);
+            Port92 = new SystemControlPortA(_ => UpdateA20(), () => RequestReset());
+            Port92.RegisterPorts(Ports);
+            Add(Port92);
+
+            Rtc = new RtcMc146818(Clock, irq[8], config.RtcStart ?? DateTime.UtcNow);
+            Rtc.RegisterPorts(Ports);
+            Add(Rtc);
+
+            var serial = config.Serial ?? new SerialNullBackend();
+            _hasInput = serial.SupportsInput;
+            Uart = new Uart16550(Clock, Com1Base, irq[4], serial);
+            Uart.RegisterPorts(Ports);
+            Add(Uart);
+
+            Keyboard = new I8042Controller(irq[1], irq[12], _ => UpdateA20(), () => RequestReset());
+            Keyboard.RegisterPorts(Ports);
+            Add(Keyboard);
+
+            // PCI: host bridge 00:00.0, PIIX3 ISA 00:01.0, PIIX3 IDE 00:01.1.
+            PciBus = new PciBus();
+            HostBridge = new I440fxHostBridge();
+            IsaBridge = new Piix3IsaBridge(n => (uint)n < 16 ? irq[n] : null);
+            PciBus.IntxRouter = IsaBridge.GetIntxLine;
+            var resetControl = new Piix3ResetControl(_ => RequestReset());
+            PciBus.ResetControl = resetControl;
+            Ports.Register(PciBus.ConfigAddressPort, 8, PciBus);
+            IdePrimary = new IdeChannel("ide0", PrimaryCommandBase, PrimaryControlPort, irq[14], Memory);
+            IdeSecondary = new IdeChannel("ide1", SecondaryCommandBase, SecondaryControlPort, irq[15], Memory);
+            Ports.Register(PrimaryCommandBase, 8, IdePrimary);
+            Ports.Register(PrimaryControlPort, 1, IdePrimary);
+            Ports.Register(SecondaryCommandBase, 8, IdeSecondary);
+            Ports.Register(SecondaryControlPort, 1, IdeSecondary);
+            Ide = new Piix3Ide(IdePrimary, IdeSecondary, Ports);
+            foreach (var f in new PciDevice[] { HostBridge, IsaBridge, Ide }) f.SetSubsystemId(QemuSubsystemVendor, QemuSubsystemId);
+            PciBus.Attach(0, 0, HostBridge);
+            PciBus.Attach(1, 0, IsaBridge);
+            PciBus.Attach(1, 1, Ide);
+            HostBridge.PamChanged += OnPamChanged;
+            Add(PciBus);
+            Add(resetControl);
+            Add(HostBridge);
+            Add(IsaBridge);
+            Add(Ide);
+            Add(IdePrimary);
+            Add(IdeSecondary);
+            AttachDrives();
+
+            FwCfg = new FwCfg(Memory);
+            Ports.Register(FwCfg.SelectorPort, 2, FwCfg);
+            Ports.Register(FwCfg.DmaAddressHighPort, 8, FwCfg);
+            FillFwCfg();
+            Add(FwCfg);
+
+            AcpiPm = new AcpiPm(Clock, irq[9], () => RequestExit(new MachineExit(MachineStopReason.PowerOff, 0)));
+            Ports.Register(AcpiPm.DefaultBase, AcpiPm.RegisterBlockSize, AcpiPm);
+            Add(AcpiPm);
+
+            if (config.DebugConsole is { } debugOut)
+            {
+                var debugcon = new DebugConsole(debugOut);
+                debugcon.RegisterPorts(Ports);
+                Add(debugcon);
+            }
+            if (config.IsaDebugExit is { } exit)
+            {
+                if (exit.IoSize is < 1 or > 4 || exit.IoBase + exit.IoSize > 0x10000)
+                    throw new EmulatorException($"isa-debug-exit: bad iobase/iosize 0x{exit.IoBase:x}/{exit.IoSize}");
+                DebugExit = new IsaDebugExit(code => RequestExit(new MachineExit(MachineStopReason.DebugExit, code)), exit.IoBase, exit.IoSize);
+                DebugExit.RegisterPorts(Ports);
+                Add(DebugExit);
+            }
+
+            ResetDevices();
+        }
+        catch
+        {
+            DisposeResources();
+            throw;
+        }
+    }
+
+    /// <summary>PCI subsystem vendor / ID that QEMU gives its devices (Red Hat, "QEMU virtual machine"); SeaBIOS checks them.</summary>
+    public const ushort QemuSubsystemVendor = 0x1AF4;
+    public const ushort QemuSubsystemId = 0x1100;
+
+    public MachineConfig Config => _config;
+
+    /// <summary>What snapshots record and loadvm compares: <see cref="MachineConfig.Describe"/> plus the BIOS image's hash.</summary>
+    public string ConfigDescription { get; }
+
+    public VirtualClock Clock { get; } = null!;
+
+    public PhysicalMemory Memory { get; } = null!;
+
+    public PortBus Ports { get; } = null!;
+
+    public CpuState Cpu { get; } = null!;
+
+    public CpuCore Core { get; } = null!;
+
+    public DualPic8259 Pic { get; } = null!;
+
+    public Pit8254 Pit { get; } = null!;
+
+    public SystemControlPortA Port92 { get; } = null!;
+
+    public RtcMc146818 Rtc { get; } = null!;
+
+    public Uart16550 Uart { get; } = null!;
+
+    public I8042Controller Keyboard { get; } = null!;
+
+    public PciBus PciBus { get; } = null!;
+
+    public I440fxHostBridge HostBridge { get; } = null!;
+
+    public Piix3IsaBridge IsaBridge { get; } = null!;
+
+    public Piix3Ide Ide { get; } = null!;
+
+    public IdeChannel IdePrimary { get; } = null!;
+
+    public IdeChannel IdeSecondary { get; } = null!;
+
+    public FwCfg FwCfg { get; } = null!;
+
+    public AcpiPm AcpiPm { get; } = null!;
+
+    public IsaDebugExit? DebugExit { get; }
+
+    /// <summary>Every device, in reset and snapshot order.</summary>
+    public IReadOnlyList<IDevice> Devices => _devices;
+
+    /// <summary>The opened disk of IDE slot 0–3, or null.</summary>
+    public IDisk? GetDisk(int index) => (uint)index < 4 ? _disks[index] : null;
+
+    /// <summary>The image snapshots are stored beside: the first drive with an image (QEMU's first writable disk).</summary>
+    public string? SnapshotImagePath => _disks.FirstOrDefault(d => d is not null)?.Path;
+
+    /// <summary>True while the machine does not execute (the monitor's <c>stop</c>, <c>-S</c>, or -no-shutdown after power-off).</summary>
+    public bool Paused { get; set; }
+
+    /// <summary>"running", "paused" or "shutdown", as <c>info status</c> shows.</summary>
+    public string Status => Paused ? (_shutdownPaused ? "shutdown" : "paused") : "running";
+
+    private bool _shutdownPaused;
+
+    /// <summary>Number of resets taken (guest-requested or system_reset).</summary>
+    public int ResetCount { get; private set; }
+
+    /// <summary>Queues <paramref name="command"/> to run on the machine thread between slices (thread-safe).</summary>
+    public void Post(Action command)
+    {
+        _commands.Enqueue(command);
+        Cpu.StopRequested = true;
+        _commandPosted.Set();
+    }
+
+    /// <summary>Ends <see cref="RunUntilStop"/> with <see cref="MachineStopReason.Quit"/> (call on the machine thread or via <see cref="Post"/>).</summary>
+    public void Quit() => RequestExit(new MachineExit(MachineStopReason.Quit, 0));
+
+    /// <summary>
+    /// Runs until the guest powers off, asks to exit, resets with -no-reboot, halts for good, or (when given)
+    /// <paramref name="maxInstructions"/> more instructions have retired.
+    /// </summary>
+    public MachineExit RunUntilStop(long maxInstructions = long.MaxValue)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        long end = maxInstructions == long.MaxValue ? long.MaxValue : Cpu.Retired + maxInstructions;
+        while (true)
+        {
+            DrainCommands();
+            if (_pendingExit is { } done)
+            {
+                _pendingExit = null;
+                return done;
+            }
+            if (_resetPending)
+            {
+                _resetPending = false;
+                if (_config.NoReboot) return new MachineExit(MachineStopReason.Reset, 0);
+                SystemReset();
+                continue;
+            }
+            if (Paused)
+            {
+                _commandPosted.WaitOne(50);
+                continue;
+            }
+            if (Cpu.Retired >= end) return new MachineExit(MachineStopReason.InstructionLimit, 0);
+            if (_hasInput) Uart.PollBackend();
+            long slice = Math.Min(_config.SliceInstructions, end - Cpu.Retired);
+            var reason = Core.Run(slice);
+            if (Core.ShutdownPending)
+            {
+                // Triple fault: the processor shuts down and the chipset resets the machine.
+                Core.ShutdownPending = false;
+                _resetPending = true;
+                continue;
+            }
+            switch (reason)
+            {
+                case StopReason.HaltedForever:
+                    if (_pendingExit is null && !_resetPending && _commands.IsEmpty)
+                    {
+                        if (!_hasInput && !MonitorAttached) return new MachineExit(MachineStopReason.HaltedForever, 0);
+                        _commandPosted.WaitOne(10);
+                    }
+                    break;
+                case StopReason.Idle:
+                    if (_pendingExit is null && !_resetPending && _commands.IsEmpty)
+                    {
+                        if (!_hasInput && !MonitorAttached) return new MachineExit(MachineStopReason.Idle, 0);
+                        // Waiting for host input: nothing in the guest can happen before it arrives.
+                        _commandPosted.WaitOne(1);
+                    }
+                    break;
+            }
+        }
+    }
+
+    /// <summary>True when a monitor may post commands (idle guests then wait instead of ending the run).</summary>
+    public bool MonitorAttached { get; set; }
+
+    /// <summary>A full system reset (the monitor's <c>system_reset</c>, 0xCF9, the 8042's pulse, port 0x92, triple fault).</summary>
+    public void SystemReset()
+    {
+        ResetCount++;
+        Cpu.Reset();
+        Core.ShutdownPending = false;
+        ResetDevices();
+        Core.Cache.Flush();
+        Cpu.FlushTlb();
+    }
+
+    private void ResetDevices()
+    {
+        foreach (var d in _devices) d.Reset();
+        FillCmos();
+        UpdateA20();
+        Cpu.InterruptCheck = true;
+    }
+
+    /// <summary>Asks the run loop to reset the machine at the next block boundary (device callbacks).</summary>
+    public void RequestReset()
+    {
+        _resetPending = true;
+        Cpu.StopRequested = true;
+    }
+
+    private void RequestExit(MachineExit exit)
+    {
+        if (exit.Reason == MachineStopReason.PowerOff && _config.NoShutdown)
+        {
+            Paused = true;
+            _shutdownPaused = true;
+            Cpu.StopRequested = true;
+            return;
+        }
+        _pendingExit ??= exit;
+        Cpu.StopRequested = true;
+    }
+
+    /// <summary>Resumes after <c>stop</c> (and after a -no-shutdown power-off).</summary>
+    public void Continue()
+    {
+        Paused = false;
+        _shutdownPaused = false;
+    }
+
+    private void DrainCommands()
+    {
+        while (_commands.TryDequeue(out var command)) command();
+    }
+
+    private void Add(IDevice device) => _devices.Add(device);
+
+    private void UpdateA20() => Cpu.SetA20(Port92.A20Enabled || Keyboard.A20Enabled);
+
+    private void OnPamChanged(I440fxPamSegment segment)
+    {
+        Memory.SetShadow(segment.BaseAddress, segment.Size, segment.ReadRam, segment.WriteRam);
+        // What the CPU fetched from these frames may now come from elsewhere (ROM ↔ RAM).
+        for (ulong f = segment.BaseAddress >> PhysicalMemory.PageShift; f < (segment.BaseAddress + segment.Size) >> PhysicalMemory.PageShift; f++)
+            Core.Cache.InvalidateFrame(f);
+        Cpu.FlushTlb();
+    }
+
+    private static byte[] LoadBios(string? path)
+    {
+        if (string.IsNullOrEmpty(path)) throw new EmulatorException("no BIOS image given (use -bios PATH; fetch SeaBIOS with firmware/fetch-seabios.sh)");
+        byte[] bios;
+        try
+        {
+            bios = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new EmulatorException($"could not load BIOS '{path}': {e.Message}", e);
+        }
+        if (bios.Length == 0 || bios.Length % 0x10000 != 0 || bios.Length > 16 << 20)
+            throw new EmulatorException($"BIOS '{path}' has {bios.Length} bytes; it must be a non-empty multiple of 64 KiB, at most 16 MiB");
+        return bios;
+    }
+
+    private void AttachDrives()
+    {
+        var seen = new HashSet<int>();
+        foreach (var drive in _config.Drives)
+        {
+            if ((uint)drive.Index >= 4) throw new EmulatorException($"IDE index {drive.Index} is out of range (0-3)");
+            if (!seen.Add(drive.Index)) throw new EmulatorException($"IDE index {drive.Index} is used twice");
+            IBlockDevice? block = null;
+            if (drive.Path is not null)
+            {
+                IDisk disk;
+                try
+                {
+                    var options = new DiskOpenOptions
+                    {
+                        Format = drive.Format,
+                        Snapshot = drive.Snapshot || _config.Snapshot,
+                        ReadOnly = drive.ReadOnly || drive.Media == DriveMedia.Cdrom,
+                    };
+                    if (drive.Media == DriveMedia.Cdrom && DiskImage.IsS2EMode(drive.Path, options)) options = options with { ReadOnly = false };
+                    disk = DiskImage.Open(drive.Path, options);
+                }
+                catch (Exception e) when (e is StorageException or IOException or UnauthorizedAccessException)
+                {
+                    throw new EmulatorException($"could not open disk image '{drive.Path}': {e.Message}", e);
+                }
+                _disks[drive.Index] = disk;
+                _owned.Add(disk);
+                block = new DiskBlockDevice(disk);
+            }
+            var channel = drive.Index < 2 ? IdePrimary : IdeSecondary;
+            IdeDevice device = drive.Media == DriveMedia.Cdrom
+                ? new AtapiCdrom(block)
+                : new AtaDisk(block ?? throw new EmulatorException($"IDE index {drive.Index}: a disk needs an image file"));
+            channel.Attach(drive.Index & 1, device);
+        }
+    }
+
+    private void FillFwCfg()
+    {
+        FwCfg.SetRamSize(_config.RamSize);
+        FwCfg.SetCpuCount(1, 1);
+        FwCfg.AddItem(FwCfgKeys.BootMenu, [0, 0]);
+        FwCfg.AddItem(FwCfgKeys.NoGraphic, [_config.NoGraphic ? (byte)1 : (byte)0, 0]);
+        FwCfg.SetE820(new FwCfgE820Table().Add(0, _config.RamSize, 1));
+        var paths = new List<string>();
+        foreach (char c in _config.BootOrder)
+        {
+            var media = c switch { 'c' => DriveMedia.Disk, 'd' => DriveMedia.Cdrom, _ => (DriveMedia?)null };
+            if (media is null) continue;
+            foreach (var d in _config.Drives.Where(d => d.Media == media).OrderBy(d => d.Index))
+                paths.Add($"/pci@i0cf8/ide@1,1/drive@{d.Index >> 1:x}/disk@{d.Index & 1:x}");
+        }
+        if (paths.Count > 0) FwCfg.SetBootOrder(paths);
+        FwCfg.SetAcpiTables(new AcpiTableBuilder { CpuCount = 1 }.Build());
+    }
+
+    private void FillCmos()
+    {
+        ulong ram = _config.RamSize;
+        SetCmosWord(CmosBaseMemLow, 640);
+        ulong ext = ram > (1ul << 20) ? Math.Min((ram >> 10) - 1024, 0xFFFF) : 0;
+        SetCmosWord(CmosExtMemLow, (ushort)ext);
+        SetCmosWord(CmosExtMem2Low, (ushort)ext);
+        ulong above16 = ram > (16ul << 20) ? Math.Min((ram - (16ul << 20)) >> 16, 0xFFFF) : 0;
+        SetCmosWord(CmosMemAbove16MLow, (ushort)above16);
+        Rtc.SetCmosByte(CmosMemAbove4GLow, 0);
+        Rtc.SetCmosByte(CmosMemAbove4GLow + 1, 0);
+        Rtc.SetCmosByte(CmosMemAbove4GLow + 2, 0);
+        Rtc.SetCmosByte(CmosCpuCountMinusOne, 0);
+        // Boot order: register 3Dh holds the first (bits 3:0) and second (7:4) device, 38h bits 7:4 the third.
+        var codes = _config.BootOrder.Select(c => c switch { 'a' => 1, 'c' => 2, 'd' => 3, 'n' => 4, _ => 0 }).Where(v => v != 0).Take(3).ToArray();
+        int At(int i) => i < codes.Length ? codes[i] : 0;
+        Rtc.SetCmosByte(CmosBootFlag2, (byte)(At(0) | (At(1) << 4)));
+        Rtc.SetCmosByte(CmosBootFlag1, (byte)((At(2) << 4) | 0x01)); // bit 0: skip the floppy boot-signature check
+    }
+
+    private void SetCmosWord(int index, ushort value)
+    {
+        Rtc.SetCmosByte(index, (byte)value);
+        Rtc.SetCmosByte(index + 1, (byte)(value >> 8));
+    }
+
+    // ---- snapshots ----
+
+    private const string SectionMachine = "machine";
+    private const string SectionCpu = "cpu";
+    private const string SectionRam = "ram";
+    private const string DevicePrefix = "dev/";
+    private const string DiskPrefix = "disk-writes/";
+    private const byte MachineStateVersion = 1;
+
+    /// <summary>Writes the whole machine (clock, CPU, RAM, every device, S2E disk write maps) into <paramref name="writer"/>.</summary>
+    public void SaveState(SnapshotWriter writer)
+    {
+        writer.AddSection(SectionMachine, s =>
+        {
+            using var w = new BinaryWriter(s, Encoding.UTF8, leaveOpen: true);
+            w.Write(MachineStateVersion);
+            w.Write(Clock.Now);
+            w.Write(_resetPending);
+            w.Write(ResetCount);
+        });
+        writer.AddSection(SectionCpu, s =>
+        {
+            using var w = new BinaryWriter(s, Encoding.UTF8, leaveOpen: true);
+            CpuStateSerializer.Save(Cpu, w);
+        });
+        writer.AddSection(SectionRam, SaveRam, compress: true);
+        foreach (var d in _devices)
+        {
+            writer.AddSection(DevicePrefix + d.Name, s =>
+            {
+                using var w = new BinaryWriter(s, Encoding.UTF8, leaveOpen: true);
+                d.SaveState(w);
+            });
+        }
+        for (int i = 0; i < 4; i++)
+        {
+            if (_disks[i] is S2EDisk s2e) writer.AddSection(DiskPrefix + i, s2e.SaveWrites);
+        }
+    }
+
+    /// <summary>Restores what <see cref="SaveState"/> wrote. Throws <see cref="EmulatorException"/> when the state does not fit.</summary>
+    public void LoadState(SnapshotReader reader)
+    {
+        try
+        {
+            using (var r = new BinaryReader(reader.OpenSection(SectionMachine)))
+            {
+                if (r.ReadByte() != MachineStateVersion) throw new InvalidDataException("machine: unsupported state version");
+                long now = r.ReadInt64();
+                if (now < 0) throw new InvalidDataException("machine: negative clock");
+                Clock.Restore(now);
+                _resetPending = r.ReadBoolean();
+                ResetCount = r.ReadInt32();
+            }
+            using (var r = new BinaryReader(reader.OpenSection(SectionCpu)))
+                CpuStateSerializer.Load(Cpu, r);
+            using (var s = reader.OpenSection(SectionRam))
+                LoadRam(s);
+            foreach (var d in _devices)
+            {
+                string name = DevicePrefix + d.Name;
+                if (!reader.HasSection(name)) throw new InvalidDataException($"the snapshot has no state for device '{d.Name}'");
+                using var r = new BinaryReader(reader.OpenSection(name));
+                d.LoadState(r);
+            }
+            for (int i = 0; i < 4; i++)
+            {
+                string name = DiskPrefix + i;
+                if (_disks[i] is S2EDisk s2e)
+                {
+                    if (reader.HasSection(name))
+                    {
+                        using var s = reader.OpenSection(name);
+                        s2e.LoadWrites(s);
+                    }
+                    else
+                    {
+                        using var empty = new MemoryStream();
+                        new WriteMap().Serialize(empty);
+                        empty.Position = 0;
+                        s2e.LoadWrites(empty);
+                    }
+                }
+                else if (reader.HasSection(name))
+                {
+                    throw new InvalidDataException($"the snapshot holds disk writes for IDE slot {i}, which is not in S2E mode here (use -snapshot or an .s2e image)");
+                }
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or StorageException)
+        {
+            throw new EmulatorException($"could not restore the machine state: {e.Message}", e);
+        }
+        Core.Cache.Flush();
+        Core.ResyncClock();
+        Core.ShutdownPending = false;
+        Cpu.FlushTlb();
+        Cpu.InterruptCheck = true;
+        Cpu.StopRequested = false;
+        UpdateA20AfterLoad();
+    }
+
+    private void UpdateA20AfterLoad()
+    {
+        // The CPU's A20 state was restored with it; devices report theirs the same way.
+        bool want = Port92.A20Enabled || Keyboard.A20Enabled;
+        if (want != Cpu.A20Enabled) Cpu.SetA20(want);
+    }
+
+    private void SaveRam(Stream stream)
+    {
+        using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        ulong pages = _config.RamSize >> PhysicalMemory.PageShift;
+        w.Write(_config.RamSize);
+        var page = new byte[PhysicalMemory.PageSize];
+        WithShadowOpen(() =>
+        {
+            for (ulong f = 0; f < pages; f++)
+            {
+                if (!Memory.ReadPhysical(f << PhysicalMemory.PageShift, page)) continue;
+                if (page.AsSpan().IndexOfAnyExcept((byte)0) < 0) continue;
+                w.Write(f);
+                w.Write(page);
+            }
+        });
+        w.Write(ulong.MaxValue);
+    }
+
+    private void LoadRam(Stream stream)
+    {
+        using var r = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
+        ulong size = r.ReadUInt64();
+        if (size != _config.RamSize) throw new InvalidDataException($"ram: the state has {size} bytes of RAM, this machine {_config.RamSize}");
+        ulong pages = size >> PhysicalMemory.PageShift;
+        Memory.ClearRam();
+        var page = new byte[PhysicalMemory.PageSize];
+        WithShadowOpen(() =>
+        {
+            while (true)
+            {
+                ulong f = r.ReadUInt64();
+                if (f == ulong.MaxValue) break;
+                if (f >= pages) throw new InvalidDataException("ram: page number out of range");
+                r.BaseStream.ReadExactly(page);
+                Memory.WritePhysical(f << PhysicalMemory.PageShift, page);
+            }
+        });
+    }
+
+    /// <summary>Runs <paramref name="action"/> with the whole BIOS area as plain RAM, then restores the PAM mapping.</summary>
+    private void WithShadowOpen(Action action)
+    {
+        Memory.SetShadow(0xC0000, 0x40000, readRam: true, writeRam: true);
+        try
+        {
+            action();
+        }
+        finally
+        {
+            for (int i = 0; i < I440fxHostBridge.PamSegmentCount; i++) OnPamChanged(HostBridge.GetPamSegment(i));
+        }
+    }
+
+    /// <summary>
+    /// <c>savevm NAME</c>: writes <c>&lt;image&gt;.NAME</c> beside the first disk image, atomically.
+    /// </summary>
+    public string SaveVm(string name)
+    {
+        string image = SnapshotImagePath ?? throw new EmulatorException("savevm needs a disk image to store the snapshot beside");
+        try
+        {
+            using var writer = SnapshotFile.Create(image, name, ConfigDescription, Clock.Now);
+            SaveState(writer);
+            writer.Commit();
+            return writer.FinalPath;
+        }
+        catch (StorageException e)
+        {
+            throw new EmulatorException(e.Message, e);
+        }
+    }
+
+    /// <summary><c>loadvm NAME</c>: restores <c>&lt;image&gt;.NAME</c> after checking the machine and the base image.</summary>
+    public void LoadVm(string name)
+    {
+        string image = SnapshotImagePath ?? throw new EmulatorException("loadvm needs a disk image the snapshot was stored beside");
+        try
+        {
+            using var reader = SnapshotFile.Open(image, name, ConfigDescription);
+            LoadState(reader);
+        }
+        catch (StorageException e)
+        {
+            throw new EmulatorException(e.Message, e);
+        }
+    }
+
+    /// <summary><c>delvm NAME</c>; false when there was no such snapshot.</summary>
+    public bool DeleteVm(string name)
+    {
+        string image = SnapshotImagePath ?? throw new EmulatorException("delvm needs a disk image");
+        try
+        {
+            return SnapshotFile.Delete(image, name);
+        }
+        catch (StorageException e)
+        {
+            throw new EmulatorException(e.Message, e);
+        }
+    }
+
+    /// <summary><c>info snapshots</c>.</summary>
+    public IReadOnlyList<SnapshotInfo> ListVms()
+    {
+        string? image = SnapshotImagePath;
+        return image is null ? [] : SnapshotFile.List(image);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        DisposeResources();
+    }
+
+    private void DisposeResources()
+    {
+        foreach (var d in _owned)
+        {
+            try
+            {
+                d.Dispose();
+            }
+            catch (IOException)
+            {
+            }
+        }
+        _owned.Clear();
+        Uart?.Backend.Dispose();
+        Cpu?.Tlb.Dispose();
+        Memory?.Dispose();
+        _commandPosted.Dispose();
+    }
+}

@@ -17,10 +17,6 @@ public sealed class VgaPciFunction : PciDevice
     public const ushort DeviceStdVga = 0x1111;
     /// <summary>PCI code and ID assignment: base class 03h display, sub-class 00h VGA, interface 00h.</summary>
     public const uint ClassVga = 0x030000;
-    /// <summary>PCI 3.0 §6.2.4: subsystem vendor ID.</summary>
-    public const int SubsystemVendorIdOffset = 0x2C;
-    /// <summary>PCI 3.0 §6.2.4: subsystem ID.</summary>
-    public const int SubsystemIdOffset = 0x2E;
     /// <summary>PCI 3.0 §6.2.5.2: expansion ROM base address.</summary>
     public const int ExpansionRomOffset = 0x30;
     /// <summary>Red Hat / QEMU subsystem vendor and the subsystem ID QEMU gives its emulated devices.</summary>

@@ -318,10 +318,8 @@ public static unsafe class Mmu
 
     private static int StorePhysical(CpuState cpu, ulong phys, int size, ulong value)
     {
-        bool code = cpu.Memory.IsCodeFrame(phys >> 12);
         if (!cpu.Memory.IsRam(phys)) cpu.InterruptCheck = true;
-        cpu.Memory.Write(phys, size, value);
-        return code ? 2 : 0;
+        return cpu.Memory.Write(phys, size, value) ? 2 : 0;
     }
 
     /// <summary>Supervisor-mode linear read of system structures (descriptor tables, TSS, IDT): CPL is ignored.</summary>

@@ -27,8 +27,11 @@ public sealed unsafe class PhysicalMemory : IDmaMemory, IDisposable
     private readonly nint _zeroPage;
     private bool _disposed;
 
-    /// <summary>Called before a store modifies a frame that holds translated code (argument: the frame number).</summary>
-    public Action<ulong>? CodeWritten { get; set; }
+    /// <summary>
+    /// Called before a store changes bytes of a frame that holds translated code (physical address, length); returns
+    /// true when translated code overlapping those bytes was dropped.
+    /// </summary>
+    public Func<ulong, int, bool>? CodeWritten { get; set; }
 
     public ulong RamSize { get; }
 
@@ -184,7 +187,7 @@ public sealed unsafe class PhysicalMemory : IDmaMemory, IDisposable
         {
             var p = _ram[i];
             if (p is null) continue;
-            if (_codeCount[i] != 0) CodeWritten?.Invoke((ulong)i);
+            if (_codeCount[i] != 0) CodeWritten?.Invoke((ulong)i << PageShift, PageSize);
             p.Release();
             _ram[i] = null;
         }
@@ -227,21 +230,36 @@ public sealed unsafe class PhysicalMemory : IDmaMemory, IDisposable
         return size == 8 ? ulong.MaxValue : (1ul << (8 * size)) - 1;
     }
 
-    public void Write(ulong address, int size, ulong value)
+    /// <summary>
+    /// Stores 1–8 bytes. Returns true when the store changed bytes of translated code (the translation was dropped).
+    /// Stores of the value already there never disturb translated code.
+    /// </summary>
+    public bool Write(ulong address, int size, ulong value)
     {
         if ((address & (PageSize - 1)) + (ulong)size > PageSize)
         {
-            for (int i = 0; i < size; i++) Write(address + (ulong)i, 1, value >> (8 * i));
-            return;
+            bool hit = false;
+            for (int i = 0; i < size; i++) hit |= Write(address + (ulong)i, 1, value >> (8 * i));
+            return hit;
         }
         ulong frame = address >> PageShift;
-        if (frame >= FrameCount) return;
+        if (frame >= FrameCount) return false;
         switch (_kind[frame])
         {
             case FrameKind.Ram:
-                if (_shadowWriteIgnored[frame]) return;
-                if (_codeCount[frame] != 0) CodeWritten?.Invoke(frame);
+            case FrameKind.Rom when (frame << PageShift) < RamSize:
+                // A ROM-mapped BIOS frame with PAM write-enable writes the shadow RAM underneath.
+                if (_shadowWriteIgnored[frame]) return false;
+                bool code = false;
                 byte* b = (byte*)OwnPage(frame) + (address & (PageSize - 1));
+                if (_codeCount[frame] != 0)
+                {
+                    ulong old = size switch { 1 => *b, 2 => *(ushort*)b, 4 => *(uint*)b, _ => *(ulong*)b };
+                    ulong mask = size == 8 ? ulong.MaxValue : (1ul << (8 * size)) - 1;
+                    if (old == (value & mask)) return false;
+                    code = CodeWritten?.Invoke(address, size) ?? false;
+                    b = (byte*)OwnPage(frame) + (address & (PageSize - 1));
+                }
                 switch (size)
                 {
                     case 1: *b = (byte)value; break;
@@ -249,13 +267,13 @@ public sealed unsafe class PhysicalMemory : IDmaMemory, IDisposable
                     case 4: *(uint*)b = (uint)value; break;
                     default: *(ulong*)b = value; break;
                 }
-                return;
+                return code;
             case FrameKind.Mmio:
                 var region = _mmio[frame]!;
                 region.Handler.Write(address - region.Base, size, value);
-                return;
+                return false;
             default:
-                return;
+                return false;
         }
     }
 
@@ -291,7 +309,7 @@ public sealed unsafe class PhysicalMemory : IDmaMemory, IDisposable
             ulong frame = a >> PageShift;
             if (!_shadowWriteIgnored[frame])
             {
-                if (_codeCount[frame] != 0) CodeWritten?.Invoke(frame);
+                if (_codeCount[frame] != 0) CodeWritten?.Invoke(a, chunk);
                 source.Slice(done, chunk).CopyTo(new Span<byte>((byte*)OwnPage(frame) + (a & (PageSize - 1)), chunk));
             }
             done += chunk;

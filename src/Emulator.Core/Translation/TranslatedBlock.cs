@@ -13,6 +13,9 @@ public sealed class TranslatedBlock
 {
     internal TranslatedBlock(uint linear, ulong physical, int mode, Instruction[] instructions, ulong frame0, ulong frame1)
     {
+        int length = 0;
+        foreach (var i in instructions) length += i.Length;
+        Length = length;
         Linear = linear;
         Physical = physical;
         Mode = mode;
@@ -31,6 +34,20 @@ public sealed class TranslatedBlock
     public readonly Instruction[] Instructions;
 
     public ulong Frame0 { get; }
+
+    /// <summary>Bytes of guest code the block was made from (starting at <see cref="Physical"/>, continuing in <see cref="Frame1"/>).</summary>
+    public int Length { get; }
+
+    /// <summary>True when the block was made from any byte of physical [address, address + size).</summary>
+    public bool Overlaps(ulong address, int size)
+    {
+        ulong end = address + (ulong)size;
+        ulong inFirst = Math.Min((ulong)Length, 0x1000 - (Physical & 0xFFF));
+        if (address < Physical + inFirst && end > Physical) return true;
+        if (Frame1 == ulong.MaxValue) return false;
+        ulong second = Frame1 << 12;
+        return address < second + ((ulong)Length - inFirst) && end > second;
+    }
 
     /// <summary>The second frame when the last instruction crosses a page, else <see cref="ulong.MaxValue"/>.</summary>
     public ulong Frame1 { get; }

@@ -21,7 +21,7 @@ public sealed class TranslationCache
     public TranslationCache(CpuState cpu)
     {
         _cpu = cpu;
-        cpu.Memory.CodeWritten = InvalidateFrame;
+        cpu.Memory.CodeWritten = InvalidateRange;
     }
 
     public long BlocksCompiled => _compiler.Compiled;
@@ -83,16 +83,48 @@ public sealed class TranslationCache
         list.Add(b);
     }
 
-    /// <summary>Drops every block made from <paramref name="frame"/> (a store is about to change it).</summary>
+    /// <summary>
+    /// Drops the blocks made from any byte of physical [address, address + size) (a store is about to change them).
+    /// Blocks elsewhere in the same frame stay. Returns true when something was dropped.
+    /// </summary>
+    public bool InvalidateRange(ulong address, int size)
+    {
+        bool dropped = false;
+        foreach (ulong frame in new[] { address >> PhysicalMemory.PageShift, (address + (ulong)size - 1) >> PhysicalMemory.PageShift }.Distinct())
+        {
+            if (!_byFrame.TryGetValue(frame, out var list)) continue;
+            for (int k = list.Count - 1; k >= 0; k--)
+            {
+                var b = list[k];
+                if (b.Valid && !b.Overlaps(address, size)) continue;
+                list.RemoveAt(k);
+                if (!b.Valid) continue;
+                Drop(b);
+                dropped = true;
+            }
+            if (list.Count == 0)
+            {
+                _byFrame.Remove(frame);
+                _cpu.Memory.SetCodeFrame(frame, false);
+            }
+        }
+        return dropped;
+    }
+
+    private void Drop(TranslatedBlock b)
+    {
+        b.Valid = false;
+        if (_blocks.TryGetValue((b.Physical, b.Mode), out var cur) && ReferenceEquals(cur, b)) _blocks.Remove((b.Physical, b.Mode));
+    }
+
+    /// <summary>Drops every block made from <paramref name="frame"/>.</summary>
     public void InvalidateFrame(ulong frame)
     {
         if (!_byFrame.Remove(frame, out var list)) return;
         _cpu.Memory.SetCodeFrame(frame, false);
         foreach (var b in list)
         {
-            if (!b.Valid) continue;
-            b.Valid = false;
-            if (_blocks.TryGetValue((b.Physical, b.Mode), out var cur) && ReferenceEquals(cur, b)) _blocks.Remove((b.Physical, b.Mode));
+            if (b.Valid) Drop(b);
         }
     }
 

@@ -42,3 +42,4 @@ fi
 if [ -f "$root/firmware/cache/bios-256k.bin" ]; then
     cp -f "$root/firmware/cache/bios-256k.bin" "$out/bios-256k.bin"
 fi
+bash "$root/guest-tools/make-demo.sh"

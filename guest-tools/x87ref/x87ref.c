@@ -136,8 +136,10 @@ int main(int argc, char **argv) {
                 f80 a = gen(op == 8 || op >= 10), b = gen(op == 8 || op >= 10);
                 if (op == 8 && (rnd() & 1)) b = mk((uint16_t)((rnd() & 0x8000) | (0x3FFF + rnd() % 15)), rnd() | 0x8000000000000000ull);
                 if (op == 1 && (rnd() & 1)) { b = a; b.m ^= rnd() >> (rnd() % 64); b.m |= 0x8000000000000000ull; }
+                if (op == 18 && (a.se & 0x7FFF) >= 0x3FFF && (a.se & 0x7FFF) != 0x7FFF) a.se = (uint16_t)((a.se & 0x8000) | 0x3FFE); /* F2XM1 is defined on [-1, 1] */
                 if (op == 18 && (rnd() & 3)) a = mk((uint16_t)((rnd() & 0x8000) | (0x3FFF - 1 - rnd() % 40)), rnd() | 0x8000000000000000ull);
                 if ((op == 19 || op == 20) && (rnd() & 3)) a.se &= 0x7FFF;
+                if (op == 20 && (a.se & 0x7FFF) >= 0x3FFD && (a.se & 0x7FFF) != 0x7FFF) a.se = (uint16_t)((a.se & 0x8000) | 0x3FFC); /* FYL2XP1: |x| < 1 - sqrt(2)/2 */
                 if (op == 20 && (rnd() & 3)) a = mk((uint16_t)((rnd() & 0x8000) | (0x3FFF - 2 - rnd() % 40)), rnd() | 0x8000000000000000ull);
                 if (op >= 21 && op != 22 && (rnd() & 3)) a = mk((uint16_t)((rnd() & 0x8000) | (0x3FFF - 20 + rnd() % 85)), rnd() | 0x8000000000000000ull);
                 run2(op, cw, a, b);

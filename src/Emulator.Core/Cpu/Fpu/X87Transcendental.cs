@@ -17,6 +17,12 @@ public static class X87Transcendental
     /// <summary>π × 2^C.</summary>
     private static readonly BigInteger PiC = ComputePi();
 
+    /// <summary>
+    /// π rounded to 66 significant bits, the value the processors use for FSIN/FCOS/FSINCOS/FPTAN argument reduction
+    /// (SDM Vol. 1 §8.3.10): results for large arguments follow it, as the host reference vectors confirm.
+    /// </summary>
+    private static readonly BigInteger ReductionPiC = (PiC >> (C + 2 - 66)) << (C + 2 - 66);
+
     /// <summary>ln 2 × 2^C.</summary>
     private static readonly BigInteger Ln2C = ComputeLn2();
 
@@ -58,12 +64,15 @@ public static class X87Transcendental
 
     // ---------- fixed-point helpers ----------
 
-    /// <summary>Working scale for an operand: at least 320 fraction bits, more for tiny values.</summary>
+    /// <summary>
+    /// Working scale for an operand: at least 320 fraction bits, and for a tiny operand enough that the first
+    /// correction term (x², x³ relative to x) is still visible, so the direction of the rounding is right.
+    /// </summary>
     private static int ScaleFor(Float80 a)
     {
         if (a.IsZero) return MinScale;
         SoftFloat80.Normalize(a, out int e, out _);
-        return Math.Max(MinScale, MinScale - e + 64);
+        return e >= 0 ? MinScale : MinScale + 64 - 3 * e;
     }
 
     private static BigInteger ToFixed(Float80 a, int f)
@@ -175,7 +184,9 @@ public static class X87Transcendental
     private static BigInteger Atan(BigInteger z, int f)
     {
         BigInteger one = BigInteger.One << f;
-        for (int k = 0; k < 2; k++) z = Div(z, one + Sqrt(one + Mul(z, z, f), f), f);
+        // Halve the argument twice when it is not already small (atan z = 2 atan(z / (1 + sqrt(1 + z²)))).
+        int halvings = z.GetBitLength() > f - 8 ? 2 : 0;
+        for (int k = 0; k < halvings; k++) z = Div(z, one + Sqrt(one + Mul(z, z, f), f), f);
         BigInteger z2 = Mul(z, z, f), sum = 0, p = z;
         for (int k = 0; !p.IsZero; k++)
         {
@@ -183,14 +194,14 @@ public static class X87Transcendental
             sum += (k & 1) == 0 ? t : -t;
             p = Mul(p, z2, f);
         }
-        return 4 * sum;
+        return sum << halvings;
     }
 
     /// <summary>x = k·π/2 + r with |r| ≤ π/4 (exact to about 2^-(f - 64)); returns k mod 4.</summary>
     private static int Reduce(Float80 x, int f, out BigInteger r)
     {
         BigInteger xf = BigInteger.Abs(ToFixed(x, f));
-        BigInteger halfPi = Const(PiC, f) >> 1;
+        BigInteger halfPi = Const(ReductionPiC, f) >> 1;
         BigInteger k = (xf + (halfPi >> 1)) / halfPi;
         r = xf - k * halfPi;
         return (int)(k & 3);
@@ -283,12 +294,6 @@ public static class X87Transcendental
         }
         if (y.IsInfinity) return Float80.Infinity(y.Sign ^ (x.Exponent < Float80.Bias));
         if (y.IsZero) return Float80.Zero(y.Sign ^ (x.Exponent < Float80.Bias));
-        SoftFloat80.Normalize(x, out int ex, out ulong sx);
-        if (sx == 0x8000_0000_0000_0000)
-        {
-            // log2 of a power of two is exact: y × ex rounded once.
-            return SoftFloat80.Mul(y, SoftFloat80.FromInt64(ex), ref env);
-        }
         const int sc = MinScale + 64;
         BigInteger l = Div(Ln(x, sc), Const(Ln2C, sc), sc);
         return MulFixed(y, l, sc, ref env);
@@ -436,7 +441,7 @@ public static class X87Transcendental
             var e2 = env;
             b = Evaluate(x, Trig.Cos, ref e2);
             env.Flags = (e1.Flags | e2.Flags) & ~FpEnv.C1;
-            env.Flags |= e2.Flags & FpEnv.C1;
+            env.Flags |= e1.Flags & FpEnv.C1;
         }
         else
         {
@@ -498,7 +503,7 @@ public static class X87Transcendental
         int eNum = swap ? ex : ey, eDen = swap ? ey : ex;
         ulong mNum = swap ? mx : my, mDen = swap ? my : mx;
         int d = eDen - eNum; // ≥ 0
-        int sc = MinScale + d + 64;
+        int sc = MinScale + 64 + 3 * d;
         BigInteger z = ((BigInteger)mNum << sc) / ((BigInteger)mDen << d);
         BigInteger a = Atan(z, sc);
         BigInteger pi = Const(PiC, sc);

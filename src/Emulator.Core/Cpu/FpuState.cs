@@ -28,6 +28,24 @@ public sealed class FpuState
     public readonly ulong[] Xmm = new ulong[16 * 2];
     public uint Mxcsr = 0x1F80;
 
+    /// <summary>Copies every field of <paramref name="other"/> (state forking and snapshots).</summary>
+    public void CopyFrom(FpuState other)
+    {
+        Array.Copy(other.Mantissa, Mantissa, Mantissa.Length);
+        Array.Copy(other.SignExponent, SignExponent, SignExponent.Length);
+        Control = other.Control;
+        Status = other.Status;
+        Tag = other.Tag;
+        LastOpcode = other.LastOpcode;
+        LastInstructionPointer = other.LastInstructionPointer;
+        LastDataPointer = other.LastDataPointer;
+        LastCodeSelector = other.LastCodeSelector;
+        LastDataSelector = other.LastDataSelector;
+        FerrPending = other.FerrPending;
+        Array.Copy(other.Xmm, Xmm, Xmm.Length);
+        Mxcsr = other.Mxcsr;
+    }
+
     /// <summary>FNINIT state for the x87 part, MXCSR to its reset value; XMM registers cleared as on RESET.</summary>
     public void Reset()
     {

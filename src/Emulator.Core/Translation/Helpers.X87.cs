@@ -36,6 +36,22 @@ public static partial class Helpers
         return true;
     }
 
+    /// <summary>
+    /// The x87 part of WAIT/FWAIT (SDM Vol. 2B WAIT): after the CR0.MP+TS #NM check, a pending unmasked x87 exception
+    /// raises #MF (CR0.NE = 1) or asserts FERR# (<see cref="FpuState.FerrPending"/>). False when it faulted.
+    /// </summary>
+    public static bool FpuWaitCheck(CpuState cpu)
+    {
+        if ((cpu.Fpu.Status & X87.SW_ES) == 0) return true;
+        if ((cpu.Cr0 & Cr.CR0_NE) != 0)
+        {
+            cpu.RaiseException(Vectors.MF);
+            return false;
+        }
+        cpu.Fpu.FerrPending = true;
+        return true;
+    }
+
     /// <summary>After an x87 instruction: with CR0.NE = 0 a newly unmasked exception asserts FERR#.</summary>
     private static int FpuDone(CpuState cpu, int status = Continue)
     {

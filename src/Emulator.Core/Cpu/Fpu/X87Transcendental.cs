@@ -116,10 +116,8 @@ public static class X87Transcendental
         UInt128 sig;
         if (len > 128)
         {
-            BigInteger top = m >> (len - 128);
-            sig = (UInt128)top;
-            if (!(m & ((BigInteger.One << (len - 128)) - 1)).IsZero) sig |= 1;
-            else sig |= 1; // the fixed-point value is an approximation: never claim exactness
+            // The fixed-point value is an approximation: the sticky bit is always set (never claim exactness).
+            sig = (UInt128)(m >> (len - 128)) | 1;
         }
         else
         {

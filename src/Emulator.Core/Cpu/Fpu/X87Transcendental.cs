@@ -357,6 +357,9 @@ public static class X87Transcendental
                 v = q switch { 0 => c, 1 => -s, 2 => -c, _ => s };
                 break;
             default:
+                // Neither can be exactly zero for a 64-bit argument reduced by the 66-bit π; guard the division anyway.
+                if (s.IsZero) s = BigInteger.One;
+                if (c.IsZero) c = BigInteger.One;
                 v = (q & 1) == 0 ? Div(s, c, sc) : -Div(c, s, sc);
                 if (neg) v = -v;
                 break;

@@ -70,6 +70,9 @@ public static class CpuStateSerializer
         w.Write(f.Xmm.Length);
         foreach (ulong v in f.Xmm) w.Write(v);
         w.Write(f.Mxcsr);
+        w.Write(f.LastCodeSelector);
+        w.Write(f.LastDataSelector);
+        w.Write(f.FerrPending);
     }
 
     /// <summary>Restores what <see cref="Save"/> wrote; throws <see cref="InvalidDataException"/> on bad data.</summary>
@@ -136,6 +139,9 @@ public static class CpuStateSerializer
         f.LastDataPointer = r.ReadUInt64();
         ReadArray(r, f.Xmm, "XMM");
         f.Mxcsr = r.ReadUInt32();
+        f.LastCodeSelector = r.ReadUInt16();
+        f.LastDataSelector = r.ReadUInt16();
+        f.FerrPending = r.ReadBoolean();
 
         cpu.StopRequested = false;
         cpu.InterruptCheck = true;

@@ -81,6 +81,11 @@ public sealed class PcMachine : IDisposable
             Add(Pic);
             var irq = Pic.IrqLines;
 
+            var ferr = new FerrLatch(irq[13], () => Cpu.Fpu.FerrPending = false);
+            ferr.RegisterPorts(Ports);
+            Cpu.FerrAsserted = ferr.Assert;
+            Add(ferr);
+
             Pit = new Pit8254(Clock, irq[0]);
             Pit.RegisterPorts(Ports);
             Add(Pit);

@@ -99,6 +99,9 @@ public sealed unsafe partial class CpuState
     /// <summary>Called after each interrupt or exception has been delivered (vector), for hooks and tracing.</summary>
     public Action<int>? InterruptDelivered { get; set; }
 
+    /// <summary>Called when the FPU asserts FERR# (an unmasked x87 exception with CR0.NE = 0); the PC raises IRQ13.</summary>
+    public Action? FerrAsserted { get; set; }
+
     /// <summary>Called on a triple fault or another shutdown condition; the machine resets.</summary>
     public Action? ShutdownRequested { get; set; }
 

@@ -489,7 +489,7 @@ public static partial class Helpers
             cpu.RaiseException(Vectors.NM);
             return Fault;
         }
-        return Continue;
+        return FpuWaitCheck(cpu) ? Continue : Fault;
     }
 
     /// <summary>x87/MMX/SSE instructions until the FPU lands: #NM when CR0.EM/TS say so, else #UD (no FPU is advertised).</summary>

@@ -31,7 +31,7 @@ public static partial class Helpers
                 cpu.RaiseException(Vectors.MF);
                 return false;
             }
-            cpu.Fpu.FerrPending = true;
+            AssertFerr(cpu);
         }
         return true;
     }
@@ -48,14 +48,23 @@ public static partial class Helpers
             cpu.RaiseException(Vectors.MF);
             return false;
         }
-        cpu.Fpu.FerrPending = true;
+        AssertFerr(cpu);
         return true;
+    }
+
+    /// <summary>FERR#: recorded on the FPU state and signalled to the board (the PC wires it to IRQ13).</summary>
+    private static void AssertFerr(CpuState cpu)
+    {
+        if (cpu.Fpu.FerrPending) return;
+        cpu.Fpu.FerrPending = true;
+        cpu.FerrAsserted?.Invoke();
+        cpu.InterruptCheck = true;
     }
 
     /// <summary>After an x87 instruction: with CR0.NE = 0 a newly unmasked exception asserts FERR#.</summary>
     private static int FpuDone(CpuState cpu, int status = Continue)
     {
-        if ((cpu.Fpu.Status & X87.SW_ES) != 0 && (cpu.Cr0 & Cr.CR0_NE) == 0) cpu.Fpu.FerrPending = true;
+        if ((cpu.Fpu.Status & X87.SW_ES) != 0 && (cpu.Cr0 & Cr.CR0_NE) == 0) AssertFerr(cpu);
         return status;
     }
 

@@ -41,5 +41,6 @@ if [ ! -f "$root/firmware/cache/bios-256k.bin" ]; then
 fi
 if [ -f "$root/firmware/cache/bios-256k.bin" ]; then
     cp -f "$root/firmware/cache/bios-256k.bin" "$out/bios-256k.bin"
+    [ -f "$root/firmware/cache/vgabios-stdvga.bin" ] && cp -f "$root/firmware/cache/vgabios-stdvga.bin" "$out/vgabios-stdvga.bin"
 fi
 bash "$root/guest-tools/make-demo.sh"

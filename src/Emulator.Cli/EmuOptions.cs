@@ -38,6 +38,9 @@ public sealed class EmuOptions
 
     public string? Name { get; set; }
 
+    /// <summary>-vga std (the default, when vgabios-stdvga.bin is found beside the BIOS) or none.</summary>
+    public string Vga { get; set; } = "std";
+
     /// <summary>-rtc base=: null = utc now.</summary>
     public DateTime? RtcStart { get; set; }
 

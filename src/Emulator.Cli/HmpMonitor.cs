@@ -70,6 +70,13 @@ public sealed class HmpMonitor
             case "system_reset":
                 _machine.RequestReset();
                 return "";
+            case "screendump":
+                {
+                    string file = Arg("screendump FILE");
+                    if (_machine.Vga is null) return "Error: no display adapter (-vga none)\n";
+                    _machine.Vga.SavePng(file);
+                    return "";
+                }
             case "quit":
             case "q":
                 _machine.Quit();
@@ -89,6 +96,7 @@ public sealed class HmpMonitor
         "loadvm tag -- restore the VM snapshot 'tag'\n" +
         "quit|q -- quit the emulator\n" +
         "savevm tag -- save the whole machine as snapshot 'tag' (beside the first disk image)\n" +
+        "screendump filename -- save the screen as a PNG image\n" +
         "stop -- stop emulation\n" +
         "system_reset -- reset the system\n";
 

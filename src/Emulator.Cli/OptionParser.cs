@@ -93,7 +93,8 @@ public static class OptionParser
                         break;
                     }
                 case "vga":
-                    if (value != "none") throw new EmulatorException($"-vga: '{value}' is not available (only 'none')");
+                    if (value is not ("none" or "std")) throw new EmulatorException($"-vga: '{value}' is not available (only 'std' or 'none')");
+                    o.Vga = value;
                     break;
                 case "serial":
                     CheckCharDev(option, value!, allowMonitorMux: true);

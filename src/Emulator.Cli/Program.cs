@@ -50,6 +50,12 @@ public static class Program
             string candidate = Path.Combine(AppContext.BaseDirectory, "bios-256k.bin");
             if (File.Exists(candidate)) config.BiosPath = candidate;
         }
+        if (options.Vga == "std" && config.BiosPath is not null)
+        {
+            // Like QEMU's pc machine: a standard VGA, with SeaVGABIOS from the BIOS's folder (firmware/fetch-seabios.sh puts both there).
+            string vgaBios = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(config.BiosPath)) ?? ".", "vgabios-stdvga.bin");
+            if (File.Exists(vgaBios)) config.VgaBiosPath = vgaBios;
+        }
         string serial = options.Serial ?? (options.NoGraphic ? "mon:stdio" : "null");
         bool monitorOnStdio = options.Monitor == "stdio";
         bool serialOnStdio = serial is "stdio" or "mon:stdio";

@@ -38,6 +38,12 @@ public sealed class MachineConfig
     /// </summary>
     public bool NoGraphic { get; set; }
 
+    /// <summary>
+    /// The standard VGA (PCI 1234:1111 with Bochs VBE) and its option ROM (vgabios-stdvga.bin), handed to SeaBIOS
+    /// as fw_cfg "vgaroms/vgabios-stdvga.bin". Null: no display adapter (QEMU's -vga none).
+    /// </summary>
+    public string? VgaBiosPath { get; set; }
+
     /// <summary>-no-reboot: a guest reset ends the run (exit code 0) instead of rebooting.</summary>
     public bool NoReboot { get; set; }
 
@@ -57,5 +63,5 @@ public sealed class MachineConfig
     public long SliceInstructions { get; set; } = 1_000_000;
 
     /// <summary>The string recorded in snapshots and compared on loadvm (key=value words).</summary>
-    public string Describe() => $"machine=pc-i440fx ram={RamSize} cpu={CpuModel.ToLowerInvariant()} smp=1";
+    public string Describe() => $"machine=pc-i440fx ram={RamSize} cpu={CpuModel.ToLowerInvariant()} smp=1 vga={(VgaBiosPath is null ? "none" : "std")}";
 }

@@ -139,10 +139,13 @@ public sealed class PcMachine : IDisposable
             Add(IdeSecondary);
             AttachDrives();
 
+            if (config.VgaBiosPath is { } vgaBios) AttachVga(vgaBios);
+
             FwCfg = new FwCfg(Memory);
             Ports.Register(FwCfg.SelectorPort, 2, FwCfg);
             Ports.Register(FwCfg.DmaAddressHighPort, 8, FwCfg);
             FillFwCfg();
+            if (_vgaRom is not null) FwCfg.AddFile("vgaroms/vgabios-stdvga.bin", _vgaRom);
             Add(FwCfg);
 
             AcpiPm = new AcpiPm(Clock, irq[9], () => RequestExit(new MachineExit(MachineStopReason.PowerOff, 0)));
@@ -171,6 +174,57 @@ public sealed class PcMachine : IDisposable
             DisposeResources();
             throw;
         }
+    }
+
+    private byte[]? _vgaRom;
+    private (ulong Address, ulong Size)? _lfbMapping, _vgaMmioMapping;
+
+    /// <summary>The standard VGA, or null when the machine has none.</summary>
+    public VgaDevice? Vga { get; private set; }
+
+    /// <summary>The VGA's PCI function (00:02.0), or null.</summary>
+    public VgaPciFunction? VgaPci { get; private set; }
+
+    /// <summary>Standard VGA at 00:02.0: legacy ports and the A0000–BFFFF window, the linear framebuffer and BAR2 mapped where the firmware puts them.</summary>
+    private void AttachVga(string romPath)
+    {
+        try
+        {
+            _vgaRom = File.ReadAllBytes(romPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new EmulatorException($"cannot read VGA BIOS '{romPath}': {e.Message}");
+        }
+        Vga = new VgaDevice(Clock);
+        Vga.RegisterPorts(Ports);
+        Memory.MapMmio(0xA0000, 0x20000, Vga.LegacyWindow);
+        VgaPci = new VgaPciFunction(Vga);
+        VgaPci.SetSubsystemId(QemuSubsystemVendor, QemuSubsystemId);
+        VgaPci.DecodeChanged += _ => RemapVgaBars();
+        PciBus.Attach(2, 0, VgaPci);
+        Add(VgaPci);
+    }
+
+    private void RemapVgaBars()
+    {
+        if (Vga is null || VgaPci is null) return;
+        Remap(ref _lfbMapping, VgaPci.FramebufferAddress, (ulong)Vga.VramSize, Vga.LinearFramebuffer);
+        Remap(ref _vgaMmioMapping, VgaPci.MmioAddress, 0x1000, VgaPci.MmioRegion);
+        Cpu.FlushTlb();
+    }
+
+    private void Remap(ref (ulong Address, ulong Size)? current, uint address, ulong size, IMmioHandler handler)
+    {
+        if (current is { } old && (old.Address != address || address == 0))
+        {
+            Memory.Unmap(old.Address, old.Size);
+            current = null;
+        }
+        // A BAR is only mapped where it fits below 4 GiB and above RAM (a guest can program nonsense; it then reaches nothing).
+        if (address == 0 || current is not null || address < Memory.RamSize || (ulong)address + size > 1ul << 32) return;
+        Memory.MapMmio(address, size, handler);
+        current = (address, size);
     }
 
     /// <summary>PCI subsystem vendor / ID that QEMU gives its devices (Red Hat, "QEMU virtual machine"); SeaBIOS checks them.</summary>

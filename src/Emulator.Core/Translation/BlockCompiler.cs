@@ -245,6 +245,13 @@ internal sealed class BlockCompiler
                     dead[k] = true;
                     break;
                 }
+                // INC/DEC overwrite all but CF, and take CF from a register-only ADD/SUB/CMP/logic producer's operands
+                // (InlineEmitter), so such a producer need not record its flags either.
+                if (n.Mnemonic is Mnemonic.Inc or Mnemonic.Dec && RegisterOnly(n) && n.Op0Register.IsGPR() && IsRegisterOnlyFullFlagWriter(insns[k]))
+                {
+                    dead[k] = true;
+                    break;
+                }
                 bool harmless = n.Mnemonic is Mnemonic.Mov or Mnemonic.Lea or Mnemonic.Nop or Mnemonic.Movzx or Mnemonic.Movsx
                     && RegisterOnly(n) && (n.Mnemonic != Mnemonic.Mov || !n.Op0Register.IsSegmentRegister() && !n.Op0Register.IsCR() && !n.Op0Register.IsDR() && !n.Op1Register.IsCR() && !n.Op1Register.IsDR())
                     || n.Mnemonic == Mnemonic.Lea;

@@ -239,14 +239,28 @@ internal sealed class InlineEmitter
             EndOfStoringInstruction(ref ins);
             return Result.Handled;
         }
-        // CF is kept: fold the current carry into EFLAGS, then record INC/DEC lazily.
+        // CF is kept: fold the current carry into EFLAGS (from the block's last producer when known), then record INC/DEC lazily.
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldfld, FEflags);
         _il.Emit(OpCodes.Ldc_I4, unchecked((int)~Eflags.CF));
         _il.Emit(OpCodes.And);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Call, MCarryOf);
+        if (_producer is { Kind: LazyFlags.KindSub or LazyFlags.KindAdd or LazyFlags.KindLogic } p)
+        {
+            if (p.Kind == LazyFlags.KindLogic) _il.Emit(OpCodes.Ldc_I4_0);
+            else
+            {
+                // SUB/CMP: borrow = a < b; ADD: carry = r < a (operands and result masked to the size).
+                _il.Emit(OpCodes.Ldloc, p.Kind == LazyFlags.KindSub ? p.A : p.R);
+                _il.Emit(OpCodes.Ldloc, p.Kind == LazyFlags.KindSub ? p.B : p.A);
+                _il.Emit(OpCodes.Clt_Un);
+            }
+        }
+        else
+        {
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Call, MCarryOf);
+        }
         _il.Emit(OpCodes.Or);
         _il.Emit(OpCodes.Stfld, FEflags);
         StoreLazy(kind, size, a, one, r);

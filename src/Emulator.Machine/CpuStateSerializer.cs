@@ -149,6 +149,7 @@ public static class CpuStateSerializer
         cpu.A20Mask = a20 ? 0xFFFF_FFFF : 0xFFEF_FFFF;
         cpu.UpdateAllFastLimits();
         cpu.UpdateCpl();
+        cpu.DataBreakpointsArmed = DebugBreakpoints.AnyData(cpu);
         cpu.FlushTlb();
     }
 

@@ -426,4 +426,42 @@ public class ProtectedModeTests
         Assert.Equal(1ul, t.Memory.Read(0x600C, 4)); // once: RF suppressed the second hit
         Assert.Equal(2ul, t.Memory.Read(0x6010, 4));
     }
+
+    [Fact]
+    public void DataBreakpointTrapsAfterTheWritingInstruction()
+    {
+        using var t = FlatMachine();
+        Write64(t, Idt + 1 * 8, Gate(Code0, 0x9000, 0xE, 0));
+        t.Load(32, 0x9000, a =>
+        {
+            a.mov(eax, dr6);
+            a.mov(__dword_ptr[0x6000], eax);
+            a.mov(eax, __dword_ptr[esp]);
+            a.mov(__dword_ptr[0x6004], eax); // pushed EIP: the instruction after the store
+            a.inc(__dword_ptr[0x600C]);
+            a.iretd();
+        });
+        t.Load(32, 0xB000, a =>
+        {
+            a.mov(__dword_ptr[0x5100], 7); // not watched
+            a.mov(ebx, __dword_ptr[0x5002]); // a read: not watched by R/W = 01
+            a.mov(__word_ptr[0x5002], 9); // watched (overlaps 0x5000–0x5003): #DB after it, at 0xB019 (10 + 6 + 9 bytes in)
+            a.mov(__dword_ptr[0x6010], 1);
+            a.hlt();
+        });
+        RunTo32(t, a =>
+        {
+            a.mov(eax, 0x5000);
+            a.mov(dr1, eax);
+            a.mov(eax, (3u << 22) | (1u << 20) | (1u << 2)); // L1, R/W1 = 01 (writes), LEN1 = 11 (4 bytes)
+            a.mov(dr7, eax);
+            a.jmp(0xB000);
+        });
+        t.RunToHalt();
+        Assert.Equal(2ul, t.Memory.Read(0x6000, 4) & 0xF); // DR6.B1
+        Assert.Equal(0xB019ul, t.Memory.Read(0x6004, 4));
+        Assert.Equal(1ul, t.Memory.Read(0x600C, 4));
+        Assert.Equal(9ul, t.Memory.Read(0x5002, 2)); // the store completed before the trap
+        Assert.Equal(1ul, t.Memory.Read(0x6010, 4));
+    }
 }

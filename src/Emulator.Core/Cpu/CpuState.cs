@@ -52,6 +52,12 @@ public sealed unsafe partial class CpuState
     public bool InterruptShadow;
 
     public bool Halted;
+
+    /// <summary>A data breakpoint hit: #DB (a trap) is delivered once the current instruction completes.</summary>
+    public bool DebugTrapPending;
+
+    /// <summary>Some DR7 data breakpoint is enabled (the TLB then stays empty so every access is checked).</summary>
+    public bool DataBreakpointsArmed;
     public bool NmiPending;
     public bool NmiBlocked;
 
@@ -133,6 +139,8 @@ public sealed unsafe partial class CpuState
         Dr0 = Dr1 = Dr2 = Dr3 = 0;
         Dr6 = 0xFFFF0FF0;
         Dr7 = 0x400;
+        DebugTrapPending = false;
+        DataBreakpointsArmed = false;
         Cpl = 0;
         PendingVector = -1;
         Faulted = false;

@@ -136,6 +136,7 @@ public static unsafe class Mmu
     public static bool Fill(CpuState cpu, uint linear, bool write, bool user)
     {
         if (!Translate(cpu, linear, write ? Access.Write : Access.Read, user, out ulong phys, out bool writable, out bool global)) return false;
+        if (cpu.DataBreakpointsArmed) return true; // no TLB entries: every access must reach the breakpoint check
         ulong frame = phys >> PhysicalMemory.PageShift;
         int set = user ? 1 : 0;
         int index = (int)((linear >> 12) & (Tlb.Entries - 1));
@@ -243,6 +244,7 @@ public static unsafe class Mmu
 
     public static ulong ReadLinear(CpuState cpu, uint linear, int size, bool user)
     {
+        if (cpu.DataBreakpointsArmed) DebugBreakpoints.CheckData(cpu, linear, size, false);
         uint last = linear + (uint)(size - 1);
         if (((last ^ linear) & ~0xFFFu) != 0)
         {
@@ -269,6 +271,7 @@ public static unsafe class Mmu
                 return cpu.Memory.Read(phys, size);
             }
             Fill(cpu, linear, false, user);
+            if (table[index].Tag != (linear & ~0xFFFu)) return cpu.Memory.Read(phys, size);
         }
         byte* host = (byte*)(table[index].Addend + linear);
         return size switch
@@ -282,6 +285,7 @@ public static unsafe class Mmu
 
     public static int WriteLinear(CpuState cpu, uint linear, int size, ulong value, bool user)
     {
+        if (cpu.DataBreakpointsArmed) DebugBreakpoints.CheckData(cpu, linear, size, true);
         uint last = linear + (uint)(size - 1);
         if (((last ^ linear) & ~0xFFFu) != 0)
         {

@@ -173,6 +173,15 @@ public sealed class CpuCore
                     singleStep = false;
                     break;
             }
+            if (cpu.DebugTrapPending)
+            {
+                // Data breakpoint: a trap after the instruction (SDM Vol. 3A §17.3.1.2).
+                cpu.DebugTrapPending = false;
+                if (!cpu.Faulted && !Interrupts.Deliver(cpu, Vectors.DB, (uint)cpu.Rip, false)) DeliverPendingException();
+                mode = BlockCompiler.ModeOf(cpu);
+                prev = null;
+                continue;
+            }
             if (singleStep && !cpu.Faulted)
             {
                 // Single-step trap after the instruction (SDM Vol. 3A §17.3.1.4): #DB with DR6.BS.

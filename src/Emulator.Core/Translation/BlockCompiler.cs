@@ -35,7 +35,7 @@ internal sealed class BlockCompiler
 
     private static void RaiseGp0(CpuState cpu) => cpu.RaiseGp(0);
 
-    /// <summary>Mode bits that change decoding or semantics: PE, VM, CS.D, SS.B, CPL, TF, execution breakpoints armed.</summary>
+    /// <summary>Mode bits that change decoding or semantics: PE, VM, CS.D, SS.B, CPL, TF, debug breakpoints armed.</summary>
     public static int ModeOf(CpuState cpu)
     {
         int m = cpu.ProtectedMode ? 1 : 0;
@@ -44,7 +44,7 @@ internal sealed class BlockCompiler
         if (cpu.Ss.Big) m |= 8;
         m |= cpu.Cpl << 4;
         if ((cpu.Eflags & Eflags.TF) != 0) m |= 64;
-        if (DebugBreakpoints.AnyExecution(cpu)) m |= 128;
+        if (DebugBreakpoints.AnyExecution(cpu) || cpu.DataBreakpointsArmed) m |= 128;
         return m;
     }
 

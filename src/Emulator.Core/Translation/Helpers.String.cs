@@ -140,6 +140,14 @@ public static partial class Helpers
             }
             done++;
             if (!rep) return kind is StringKind.Ins or StringKind.Outs ? EndBlock : st;
+            if (cpu.DebugTrapPending)
+            {
+                // A data breakpoint hit in this iteration: stop after it (the trap is delivered between iterations).
+                uint remaining = ((uint)cpu.Rcx - 1) & amask;
+                cpu.Rcx = a16 ? (cpu.Rcx & ~0xFFFFul) | remaining : remaining;
+                if (remaining != 0) cpu.Rip = (uint)i.IP;
+                return EndBlock;
+            }
             uint left = (count - 1) & amask;
             cpu.Rcx = a16 ? (cpu.Rcx & ~0xFFFFul) | left : left;
             if (compare)

@@ -101,6 +101,7 @@ public static partial class Helpers
                 break;
             default: return Ud(cpu);
         }
+        DebugBreakpoints.Update(cpu);
         return EndBlock;
     }
 

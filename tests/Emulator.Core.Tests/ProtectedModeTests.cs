@@ -464,4 +464,44 @@ public class ProtectedModeTests
         Assert.Equal(9ul, t.Memory.Read(0x5002, 2)); // the store completed before the trap
         Assert.Equal(1ul, t.Memory.Read(0x6010, 4));
     }
+
+    [Fact]
+    public void FarJumpToA16BitTssSwitchesTaskAndSavesTheOutgoingState()
+    {
+        using var t = FlatMachine();
+        const ulong Tss16 = 0x3400;
+        Write64(t, Gdt + Tss2Sel, Descriptor((uint)Tss16, 0x2B, 0x81, 0x0)); // available 16-bit TSS (type 1)
+        void W16(ulong off, ushort v) => t.Memory.WritePhysical(Tss16 + off, BitConverter.GetBytes(v));
+        W16(14, 0x9000); // IP
+        W16(16, 0x0002); // FLAGS
+        W16(18, 0x1234); // AX
+        W16(26, 0x8800); // SP
+        W16(34, Data0); // ES
+        W16(36, Code0); // CS
+        W16(38, Data0); // SS
+        W16(40, Data0); // DS
+        W16(42, 0); // LDT
+        t.Load(32, 0x9000, a =>
+        {
+            a.mov(__word_ptr[0x6000], ax);
+            a.str(bx);
+            a.mov(__word_ptr[0x6002], bx);
+            a.hlt();
+        });
+        RunTo32(t, a =>
+        {
+            a.mov(eax, 0x55667788);
+            a.jmp(Tss2Sel, 0);
+        });
+        t.RunToHalt();
+        Assert.Equal(0x1234ul, t.Memory.Read(0x6000, 2));
+        Assert.Equal((ulong)Tss2Sel, t.Memory.Read(0x6002, 2));
+        Assert.Equal(0x55667788ul, t.Memory.Read(Tss + 0x28, 4)); // outgoing EAX saved in the 32-bit TSS
+        Assert.Equal(0ul, t.Memory.Read(Tss16, 2)); // JMP: no back link
+        Assert.Equal(0x8800ul, t.Cpu.Rsp & 0xFFFF);
+        Assert.NotEqual(0u, t.Cpu.Cr0 & Cr.CR0_TS);
+        // The old TSS is no longer busy (type 9), the new one is (type 3).
+        Assert.Equal(0x9ul, (t.Memory.Read(Gdt + TssSel + 5, 1)) & 0xF);
+        Assert.Equal(0x3ul, (t.Memory.Read(Gdt + Tss2Sel + 5, 1)) & 0xF);
+    }
 }

@@ -1,8 +1,8 @@
 namespace Emulator.Core.Cpu;
 
 /// <summary>
-/// Hardware task switching with 32-bit TSSes (SDM Vol. 3A §7.3): through a task gate in the IDT (Linux's
-/// double-fault handler), far JMP/CALL to a TSS or task gate, and IRET with NT set. 16-bit TSSes raise #TS.
+/// Hardware task switching (SDM Vol. 3A §7.3) with 32-bit and 16-bit (286-format, §7.6) TSSes: through a task gate
+/// in the IDT (Linux's double-fault handler), far JMP/CALL to a TSS or task gate, and IRET with NT set.
 /// </summary>
 public static class TaskSwitch
 {
@@ -27,7 +27,7 @@ public static class TaskSwitch
         if (!Segmentation.ReadDescriptor(cpu, selector, out var d, Vectors.TS)) return false;
         int type = d.Type;
         bool wantBusy = reason == Reason.Iret;
-        if (!d.IsSystem || (type & ~2) != 9 || ((type & 2) != 0) != wantBusy)
+        if (!d.IsSystem || (type & ~2) is not (1 or 9) || ((type & 2) != 0) != wantBusy)
         {
             cpu.RaiseException(reason == Reason.Iret ? Vectors.TS : Vectors.GP, err, true);
             return false;
@@ -37,27 +37,64 @@ public static class TaskSwitch
             cpu.RaiseException(Vectors.NP, err, true);
             return false;
         }
-        if (d.Limit < 0x67)
+        bool new32 = (type & 8) != 0;
+        if (d.Limit < (new32 ? 0x67u : 0x2Bu))
         {
             cpu.RaiseException(Vectors.TS, err, true);
             return false;
         }
         uint newBase = d.Base;
-        // Read the whole new TSS first (faults leave the old task untouched).
+        // Read the whole new TSS first (faults leave the old task untouched), into the 32-bit layout's dword slots:
+        // [7] CR3, [8] EIP, [9] EFLAGS, [10..17] EAX..EDI, [18..23] ES CS SS DS FS GS, [24] LDT.
         var t = new uint[26];
-        for (int i = 0; i < 26; i++)
+        if (new32)
         {
-            if (!Mmu.ReadSystem(cpu, newBase + (uint)(i * 4), 4, out ulong v)) return false;
-            t[i] = (uint)v;
+            for (int i = 0; i < 26; i++)
+            {
+                if (!Mmu.ReadSystem(cpu, newBase + (uint)(i * 4), 4, out ulong v)) return false;
+                t[i] = (uint)v;
+            }
         }
-        // Save the outgoing task.
+        else
+        {
+            // 16-bit TSS words: 14 IP, 16 FLAGS, 18..32 AX..DI, 34 ES, 36 CS, 38 SS, 40 DS, 42 LDT (no CR3, FS, GS).
+            var w = new uint[22];
+            for (int i = 0; i < 22; i++)
+            {
+                if (!Mmu.ReadSystem(cpu, newBase + (uint)(i * 2), 2, out ulong v)) return false;
+                w[i] = (uint)v;
+            }
+            t[7] = cpu.Cr3;
+            t[8] = w[7];
+            t[9] = (cpu.GetEflags() & 0xFFFF_0000u & ~Eflags.VM) | w[8];
+            for (int i = 0; i < 8; i++) t[10 + i] = (uint)(cpu.Gpr(i) & 0xFFFF_0000u) | w[9 + i];
+            t[18] = w[17];
+            t[19] = w[18];
+            t[20] = w[19];
+            t[21] = w[20];
+            t[22] = 0;
+            t[23] = 0;
+            t[24] = w[21];
+        }
+        // Save the outgoing task in its own TSS format.
         uint oldBase = cpu.Tr.Base;
+        bool old32 = (cpu.Tr.Flags & 8) != 0;
         uint flags = cpu.GetEflags();
         if (reason == Reason.Iret) flags &= ~Eflags.NT;
         uint[] gpr = { (uint)cpu.Rax, (uint)cpu.Rcx, (uint)cpu.Rdx, (uint)cpu.Rbx, (uint)cpu.Rsp, (uint)cpu.Rbp, (uint)cpu.Rsi, (uint)cpu.Rdi };
-        bool ok = Mmu.WriteSystem(cpu, oldBase + 0x20, 4, returnEip) && Mmu.WriteSystem(cpu, oldBase + 0x24, 4, flags);
-        for (int i = 0; ok && i < 8; i++) ok = Mmu.WriteSystem(cpu, oldBase + 0x28 + (uint)(i * 4), 4, gpr[i]);
-        for (int i = 0; ok && i < 6; i++) ok = Mmu.WriteSystem(cpu, oldBase + 0x48 + (uint)(i * 4), 2, cpu.Seg(i).Selector);
+        bool ok;
+        if (old32)
+        {
+            ok = Mmu.WriteSystem(cpu, oldBase + 0x20, 4, returnEip) && Mmu.WriteSystem(cpu, oldBase + 0x24, 4, flags);
+            for (int i = 0; ok && i < 8; i++) ok = Mmu.WriteSystem(cpu, oldBase + 0x28 + (uint)(i * 4), 4, gpr[i]);
+            for (int i = 0; ok && i < 6; i++) ok = Mmu.WriteSystem(cpu, oldBase + 0x48 + (uint)(i * 4), 2, cpu.Seg(i).Selector);
+        }
+        else
+        {
+            ok = Mmu.WriteSystem(cpu, oldBase + 14, 2, returnEip) && Mmu.WriteSystem(cpu, oldBase + 16, 2, flags);
+            for (int i = 0; ok && i < 8; i++) ok = Mmu.WriteSystem(cpu, oldBase + 18 + (uint)(i * 2), 2, gpr[i]);
+            for (int i = 0; ok && i < 4; i++) ok = Mmu.WriteSystem(cpu, oldBase + 34 + (uint)(i * 2), 2, cpu.Seg(i).Selector);
+        }
         if (!ok) return false;
         if (reason != Reason.InterruptOrCall && !SetBusy(cpu, cpu.Tr.Selector, false)) return false;
         if (reason == Reason.InterruptOrCall && !Mmu.WriteSystem(cpu, newBase, 2, cpu.Tr.Selector)) return false;
@@ -65,12 +102,12 @@ public static class TaskSwitch
 
         cpu.Tr = d.ToSegment(selector);
         cpu.Tr.Flags |= Busy >> 8;
-        if (cpu.PagingEnabled && t[7] != cpu.Cr3)
+        if (new32 && cpu.PagingEnabled && t[7] != cpu.Cr3)
         {
             cpu.Cr3 = t[7];
             cpu.FlushTlb();
         }
-        else if (!cpu.PagingEnabled)
+        else if (new32 && !cpu.PagingEnabled)
         {
             cpu.Cr3 = t[7];
         }

@@ -294,6 +294,8 @@ public sealed class KernelBootTests
         File.WriteAllBytes(initrd, initrdData);
 
         using var m = NewMachine(dir, kernel, initrd, "console=ttyS0 root=/dev/ram0");
+        Assert.True(m.Cpu.A20Enabled);
+        Assert.Equal(1u, m.Cpu.Cr0 & 0x8000_0001u);                            // PE on, PG off
         var exit = m.RunUntilStop(100_000);
         Assert.Equal(new MachineExit(MachineStopReason.DebugExit, 1), exit);
 

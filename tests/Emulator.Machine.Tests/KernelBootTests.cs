@@ -340,6 +340,27 @@ public sealed class KernelBootTests
     }
 
     [Fact]
+    public void Multiboot_kernel_requiring_unknown_features_or_loading_beyond_ram_is_refused()
+    {
+        using var dir = new TempDir();
+        static byte[] Kludge(uint flags, uint load, uint bssEnd)
+        {
+            var image = new byte[64];
+            uint[] h = [0x1BADB002, flags, unchecked(0u - 0x1BADB002 - flags), load, load, 0, bssEnd, load + 32];
+            for (int i = 0; i < h.Length; i++) BinaryPrimitives.WriteUInt32LittleEndian(image.AsSpan(i * 4), h[i]);
+            return image;
+        }
+        string unknownFlag = Path.Combine(dir.Path, "flag.bin");
+        File.WriteAllBytes(unknownFlag, Kludge(0x00010008, 0x100000, 0)); // bit 3 is not defined by 0.6.96
+        var e1 = Assert.Throws<EmulatorException>(() => NewMachine(dir, unknownFlag, null, null));
+        Assert.Contains("unsupported", e1.Message);
+        string huge = Path.Combine(dir.Path, "huge.bin");
+        File.WriteAllBytes(huge, Kludge(0x00010000, 0x100000, 0x4000000)); // bss to 64 MiB, RAM is 16 MiB
+        var e2 = Assert.Throws<EmulatorException>(() => NewMachine(dir, huge, null, null));
+        Assert.Contains("beyond RAM", e2.Message);
+    }
+
+    [Fact]
     public void Multiboot_module_list_splits_on_commas_with_double_comma_escape()
     {
         Assert.Equal(["a.bin x=1", "b,c.bin", "d"], KernelLoader.SplitModules("a.bin x=1,b,,c.bin,d"));

@@ -11,6 +11,13 @@ public sealed class EmuOptions
 
     public string? BiosPath { get; set; }
 
+    /// <summary>-kernel/-initrd/-append: direct kernel boot.</summary>
+    public string? Kernel { get; set; }
+
+    public string? Initrd { get; set; }
+
+    public string? Append { get; set; }
+
     public List<DriveConfig> Drives { get; } = new();
 
     public string BootOrder { get; set; } = "cad";
@@ -58,6 +65,9 @@ public sealed class EmuOptions
             RamSize = RamSize,
             CpuModel = CpuModel,
             BiosPath = BiosPath,
+            Kernel = Kernel,
+            Initrd = Initrd,
+            Append = Append,
             BootOrder = BootOrder,
             NoGraphic = NoGraphic,
             IsaDebugExit = IsaDebugExit,

@@ -19,6 +19,7 @@ public static class OptionParser
     [
         "hda", "hdb", "hdc", "hdd", "cdrom", "drive", "m", "cpu", "smp", "bios", "boot", "display", "serial", "monitor",
         "debugcon", "device", "loadvm", "net", "nic", "name", "rtc", "accel", "machine", "M", "vga",
+        "kernel", "initrd", "append",
     ];
 
     public static EmuOptions Parse(IReadOnlyList<string> args)
@@ -79,6 +80,15 @@ public static class OptionParser
                     break;
                 case "bios":
                     o.BiosPath = value;
+                    break;
+                case "kernel":
+                    o.Kernel = value;
+                    break;
+                case "initrd":
+                    o.Initrd = value;
+                    break;
+                case "append":
+                    o.Append = value;
                     break;
                 case "boot":
                     ParseBoot(o, value!);

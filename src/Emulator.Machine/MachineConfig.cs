@@ -56,6 +56,15 @@ public sealed class MachineConfig
     /// <summary>Date and time the RTC starts at (UTC by default: the host's time at start).</summary>
     public DateTime? RtcStart { get; set; }
 
+    /// <summary>-kernel: a Linux bzImage or Multiboot kernel started directly (see <see cref="KernelLoader"/>); null = boot through the BIOS.</summary>
+    public string? Kernel { get; set; }
+
+    /// <summary>-initrd: the Linux initrd, or the Multiboot module list ("file arg,file2 arg2").</summary>
+    public string? Initrd { get; set; }
+
+    /// <summary>-append: the kernel command line.</summary>
+    public string? Append { get; set; }
+
     /// <summary>Virtual nanoseconds per retired instruction (deterministic time base).</summary>
     public long NanosecondsPerInstruction { get; set; } = 1;
 

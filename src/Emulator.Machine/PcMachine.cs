@@ -58,6 +58,7 @@ public sealed class PcMachine : IDisposable
         if (config.NanosecondsPerInstruction <= 0) throw new EmulatorException("nanoseconds per instruction must be positive");
         if (config.SliceInstructions <= 0) throw new EmulatorException("slice length must be positive");
         byte[] bios = LoadBios(config.BiosPath);
+        if (config.Kernel is not null) _kernelLoader = new KernelLoader(config.Kernel, config.Initrd, config.Append, config.RamSize); // direct kernel boot
         ConfigDescription = config.Describe() + " bios=" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bios))[..16];
 
         try
@@ -168,6 +169,7 @@ public sealed class PcMachine : IDisposable
             }
 
             ResetDevices();
+            BootKernel(); // direct kernel boot
         }
         catch
         {
@@ -379,7 +381,23 @@ public sealed class PcMachine : IDisposable
         ResetDevices();
         Core.Cache.Flush();
         Cpu.FlushTlb();
+        BootKernel(); // direct kernel boot
     }
+
+    // ---- direct kernel boot (-kernel/-initrd/-append): KernelLoader places the kernel and starts the CPU at its entry ----
+    private readonly KernelLoader? _kernelLoader;
+
+    /// <summary>The -kernel loader, or null when the machine boots through the BIOS.</summary>
+    public KernelLoader? KernelLoader => _kernelLoader;
+
+    private void BootKernel()
+    {
+        if (_kernelLoader is null) return;
+        Port92.Write(SystemControlPortA.Port, 1, SystemControlPortA.FastA20); // A20 on, as a boot loader leaves it
+        _kernelLoader.Boot(Memory, Cpu);
+        Core.Cache.Flush();
+    }
+    // ---- end of direct kernel boot ----
 
     private void ResetDevices()
     {

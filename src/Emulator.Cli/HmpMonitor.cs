@@ -341,19 +341,27 @@ public sealed class HmpMonitor
     public T? OnMachine<T>(Func<T> work)
     {
         T? result = default;
-        using var done = new ManualResetEventSlim(false);
-        _machine.Post(() =>
+        if (_machineStopped) return default;
+        var done = new ManualResetEventSlim(false); // not disposed: a late Post may still run after the wait gave up
+        try
         {
-            try
+            _machine.Post(() =>
             {
-                result = work();
-            }
-            finally
-            {
-                AfterCommand?.Invoke();
-                done.Set();
-            }
-        });
+                try
+                {
+                    result = work();
+                }
+                finally
+                {
+                    AfterCommand?.Invoke();
+                    done.Set();
+                }
+            });
+        }
+        catch (ObjectDisposedException)
+        {
+            return default; // the machine ended between the check and the post
+        }
         while (!done.Wait(100))
         {
             if (_machineStopped) return default;

@@ -136,7 +136,7 @@ public sealed class SnapshotProcessTests : IDisposable
         string snapshot = image + ".ready";
         Assert.True(File.Exists(snapshot));
 
-        for (int attempt = 0; attempt < 3; attempt++)
+        for (int attempt = 0; attempt < 6; attempt++)
         {
             using var p = EmuProcess.Start([.. common, "-monitor", "stdio"]);
             try
@@ -150,10 +150,10 @@ public sealed class SnapshotProcessTests : IDisposable
                     if (n <= 0) break;
                     got += n;
                 }
-                Thread.Sleep(attempt * 5);
+                Thread.Sleep(attempt * 4);
                 p.StandardInput.Write("savevm ready\n");
                 p.StandardInput.Flush();
-                Thread.Sleep(attempt * 3);
+                Thread.Sleep(attempt * 10); // savevm of 64 MiB takes tens of ms: the kill lands before, during or after it
                 p.Kill(); // SIGKILL on Unix
                 Assert.True(p.WaitForExit(10_000));
             }

@@ -15,6 +15,7 @@ public sealed class QmpMonitor
     private readonly HmpMonitor _hmp;
     private readonly List<Client> _clients = new();
     private readonly object _gate = new();
+    private readonly ManualResetEventSlim _ended = new(false);
     private string _lastStatus;
     private int _lastResets;
 
@@ -92,6 +93,7 @@ public sealed class QmpMonitor
                 SendEvent("SHUTDOWN", new JsonObject { ["guest"] = true, ["reason"] = "guest-panic" });
                 break;
         }
+        _ended.Set();
     }
 
     private void SendEvent(string name, JsonObject? data)
@@ -157,7 +159,11 @@ public sealed class QmpMonitor
             {
                 if (line.Trim().Length == 0) continue;
                 bool quit = Handle(client, line);
-                if (quit) break;
+                if (quit)
+                {
+                    _ended.Wait(5000); // keep the connection until SHUTDOWN has been sent, as QEMU does
+                    break;
+                }
             }
         }
         finally

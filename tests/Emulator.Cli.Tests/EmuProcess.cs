@@ -34,7 +34,7 @@ internal static class EmuProcess
     }
 
     /// <summary>Connects to 127.0.0.1:<paramref name="port"/>, retrying while the process starts (up to 10 s).</summary>
-    public static TcpClient Connect(int port, Process process)
+    public static TcpClient Connect(int port, Process? process)
     {
         var sw = Stopwatch.StartNew();
         while (true)
@@ -46,7 +46,7 @@ internal static class EmuProcess
                 c.ReceiveTimeout = 10_000;
                 return c;
             }
-            catch (SocketException) when (sw.ElapsedMilliseconds < 10_000 && !process.HasExited)
+            catch (SocketException) when (sw.ElapsedMilliseconds < 10_000 && process?.HasExited != true)
             {
                 c.Dispose();
                 Thread.Sleep(50);

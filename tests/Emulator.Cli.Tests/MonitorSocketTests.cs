@@ -99,8 +99,7 @@ public sealed class MonitorSocketTests : IDisposable
         qw.Write("{\"execute\": \"qmp_capabilities\"}\n");
         Assert.NotNull(JsonNode.Parse(qr.ReadLine()!)!["return"]);
 
-        using var tcp = new TcpClient();
-        tcp.Connect("127.0.0.1", port);
+        using var tcp = EmuProcess.Connect(port, null);
         var hr = new StreamReader(tcp.GetStream());
         var hw = new StreamWriter(tcp.GetStream()) { AutoFlush = true };
         ReadUntilPrompt(hr);

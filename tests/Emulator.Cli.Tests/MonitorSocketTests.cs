@@ -122,4 +122,42 @@ public sealed class MonitorSocketTests : IDisposable
         Assert.True(run.Thread.Join(10_000));
         Assert.Equal(0, run.Code);
     }
+
+    [Fact]
+    public void Qmp_on_stdio_answers_in_order_and_ends_with_shutdown()
+    {
+        string input = """
+            {"execute": "qmp_capabilities", "id": 1}
+            {"execute": "query-status", "id": 2}
+            {"execute": "human-monitor-command", "arguments": {}, "id": 3}
+            [1, 2]
+            {"execute": "quit", "id": 4}
+
+            """;
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = Program.Run(["-bios", EmuProcess.SpinBios(_dir), "-display", "none", "-m", "16", "-S", "-qmp", "stdio"], new StringReader(input), o, e);
+        Assert.Equal(0, code);
+        Assert.Equal("", e.ToString());
+        var lines = o.ToString().Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.NotNull(lines[0]["QMP"]);
+        Assert.Equal(1, lines[1]["id"]!.GetValue<int>());
+        Assert.Equal("paused", lines[2]["return"]!["status"]!.GetValue<string>()); // -S
+        Assert.Equal("GenericError", lines[3]["error"]!["class"]!.GetValue<string>());
+        Assert.Equal(3, lines[3]["id"]!.GetValue<int>());
+        Assert.Equal("GenericError", lines[4]["error"]!["class"]!.GetValue<string>());
+        Assert.Equal(4, lines[5]["id"]!.GetValue<int>());
+        Assert.Equal("SHUTDOWN", lines[6]["event"]!.GetValue<string>());
+        Assert.Equal("host-qmp-quit", lines[6]["data"]!["reason"]!.GetValue<string>());
+        Assert.Equal(7, lines.Count);
+    }
+
+    [Fact]
+    public void Qmp_and_monitor_cannot_both_take_stdio()
+    {
+        var e = new StringWriter();
+        int code = Program.Run(["-bios", EmuProcess.SpinBios(_dir), "-qmp", "stdio", "-monitor", "stdio"], new StringReader(""), TextWriter.Null, e);
+        Assert.Equal(1, code);
+        Assert.Equal("emu: -monitor stdio and -qmp stdio cannot share stdio", e.ToString().Trim());
+    }
 }

@@ -38,11 +38,15 @@ public sealed class HmpCommandTests : IDisposable
         string disk = Path.Combine(_dir, "d.raw");
         string cd = Path.Combine(_dir, "c.iso");
         File.WriteAllBytes(disk, new byte[512 * 16]);
+        string s2e = Path.Combine(_dir, "e.raw.s2e");
         File.WriteAllBytes(cd, new byte[2048 * 4]);
-        using var m = Machine(new DriveConfig { Path = disk, Index = 0 }, new DriveConfig { Path = cd, Index = 2, Media = DriveMedia.Cdrom });
+        File.WriteAllBytes(s2e, new byte[512 * 16]);
+        using var m = Machine(new DriveConfig { Path = disk, Index = 0 }, new DriveConfig { Path = s2e, Index = 1 },
+            new DriveConfig { Path = cd, Index = 2, Media = DriveMedia.Cdrom });
         string text = new HmpMonitor(m).Execute("info block");
         var lines = text.Split('\n');
         Assert.Contains(lines, l => l.StartsWith("ide0-hd0 (ide0-hd0): ") && l.Contains(disk) && l.EndsWith("(raw)"));
+        Assert.Contains(lines, l => l.StartsWith("ide0-hd1 (ide0-hd1): ") && l.Contains(s2e) && l.EndsWith("(s2e)"));
         Assert.Contains(lines, l => l.StartsWith("ide1-cd0 (ide1-cd0): ") && l.Contains(cd) && l.EndsWith("(raw, read-only)"));
     }
 

@@ -27,8 +27,11 @@ public sealed class EmuOptions
     /// <summary>The -serial back end text (stdio, file:PATH, tcp:HOST:PORT,server, null, mon:stdio, none); null = default.</summary>
     public string? Serial { get; set; }
 
-    /// <summary>-monitor: "stdio" or "none"; null = default (none).</summary>
+    /// <summary>-monitor: "stdio", "none", "tcp:HOST:PORT,server,nowait" or "unix:PATH,server,nowait"; null = default (none).</summary>
     public string? Monitor { get; set; }
+
+    /// <summary>-qmp: "stdio", "tcp:HOST:PORT,server,nowait" or "unix:PATH,server,nowait"; null = none.</summary>
+    public string? Qmp { get; set; }
 
     /// <summary>-debugcon: "stdio", "file:PATH", "null"; null = no debug console.</summary>
     public string? DebugCon { get; set; }

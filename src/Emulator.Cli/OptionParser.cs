@@ -18,7 +18,7 @@ public static class OptionParser
     private static readonly HashSet<string> WithArgument =
     [
         "hda", "hdb", "hdc", "hdd", "cdrom", "drive", "m", "cpu", "smp", "bios", "boot", "display", "serial", "monitor",
-        "debugcon", "device", "loadvm", "net", "nic", "name", "rtc", "accel", "machine", "M", "vga",
+        "qmp", "debugcon", "device", "loadvm", "net", "nic", "name", "rtc", "accel", "machine", "M", "vga",
         "kernel", "initrd", "append",
     ];
 
@@ -111,8 +111,12 @@ public static class OptionParser
                     o.Serial = value;
                     break;
                 case "monitor":
-                    if (value is not ("stdio" or "none")) throw new EmulatorException($"-monitor: '{value}' is not supported (stdio or none)");
+                    if (value is not ("stdio" or "none")) ParseMonitorSocket(option, value!);
                     o.Monitor = value;
+                    break;
+                case "qmp":
+                    if (value is not "stdio") ParseMonitorSocket(option, value!);
+                    o.Qmp = value;
                     break;
                 case "debugcon":
                     CheckCharDev(option, value!, allowMonitorMux: false);
@@ -326,6 +330,29 @@ public static class OptionParser
             return;
         }
         throw new EmulatorException($"{option}: character device '{value}' is not supported (stdio, file:PATH, tcp:HOST:PORT,server, null{(allowMonitorMux ? ", mon:stdio" : "")})");
+    }
+
+    /// <summary>
+    /// A listening monitor socket: tcp:[HOST]:PORT,server[,nowait] or unix:PATH,server[,nowait]. Returns the TCP host
+    /// (null = loopback) and port, or the socket path (Port = -1).
+    /// </summary>
+    public static (string? Host, int Port, string? UnixPath) ParseMonitorSocket(string option, string value)
+    {
+        if (value.StartsWith("tcp:", StringComparison.Ordinal))
+        {
+            var (host, port) = ParseTcp(option, value);
+            return (host, port, null);
+        }
+        if (value.StartsWith("unix:", StringComparison.Ordinal))
+        {
+            var l = OptionList.Parse(option, value["unix:".Length..], "path");
+            l.CheckKeys("path", "server", "nowait", "wait");
+            string path = l.Get("path") ?? "";
+            if (path.Length == 0) throw new EmulatorException($"{option}: unix: needs a path");
+            if (l.GetBool("server") != true) throw new EmulatorException($"{option}: only server mode is supported (add ',server')");
+            return (null, -1, path);
+        }
+        throw new EmulatorException($"{option}: '{value}' is not supported (stdio, none, tcp:HOST:PORT,server,nowait or unix:PATH,server,nowait)");
     }
 
     /// <summary>tcp:[HOST]:PORT,server[,nowait|,wait=off]: the host address (null = loopback) and port.</summary>

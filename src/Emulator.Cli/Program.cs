@@ -58,6 +58,10 @@ public static class Program
         }
         string serial = options.Serial ?? (options.NoGraphic ? "mon:stdio" : "null");
         bool monitorOnStdio = options.Monitor == "stdio";
+        bool qmpOnStdio = options.Qmp == "stdio";
+        if (monitorOnStdio && qmpOnStdio) throw new EmulatorException("-monitor stdio and -qmp stdio cannot share stdio");
+        if (qmpOnStdio && options.Serial is "stdio" or "mon:stdio") throw new EmulatorException("-serial stdio and -qmp stdio cannot share stdio");
+        monitorOnStdio |= qmpOnStdio;
         bool serialOnStdio = serial is "stdio" or "mon:stdio";
         bool debugconOnStdio = options.DebugCon == "stdio";
         if (monitorOnStdio && serialOnStdio && options.Serial is not null)
@@ -86,7 +90,27 @@ public static class Program
         using var machine = new PcMachine(config);
         if (options.LoadVm is { } tag) machine.LoadVm(tag);
         machine.Paused = options.StartPaused;
-        if (monitorOnStdio) new HmpMonitor(machine).Start(stdin, stdout);
+        var hmp = new HmpMonitor(machine);
+        QmpMonitor? qmp = null;
+        if (options.Qmp is { } qmpSpec)
+        {
+            qmp = new QmpMonitor(machine, hmp);
+            if (qmpOnStdio) qmp.Start(stdin, stdout);
+            else disposables.Add(MonitorSocketServer.Listen("-qmp", qmpSpec, qmp.Serve));
+            machine.MonitorAttached = true;
+            qmp.StartWatching();
+        }
+        if (options.Monitor == "stdio") hmp.Start(stdin, stdout);
+        else if (options.Monitor is { } monitorSpec && monitorSpec != "none")
+        {
+            disposables.Add(MonitorSocketServer.Listen("-monitor", monitorSpec, stream =>
+            {
+                using var reader = new StreamReader(stream, leaveOpen: true);
+                using var writer = new StreamWriter(stream, leaveOpen: true) { NewLine = "\r\n" };
+                hmp.Serve(reader, writer);
+            }));
+            machine.MonitorAttached = true;
+        }
 
         // Ctrl-C / SIGINT: stop at the next slice and flush the output files, like QEMU's clean exit on a signal.
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -103,7 +127,9 @@ public static class Program
         finally
         {
             Console.CancelKeyPress -= onCancel;
+            hmp.MachineStopped();
         }
+        qmp?.MachineEnded(exit);
         switch (exit.Reason)
         {
             case MachineStopReason.HaltedForever:
@@ -186,7 +212,8 @@ public static class Program
         "  -boot [order=]DRIVES      boot order (c disk, d CD-ROM, a floppy, n network)\n" +
         "  -nographic | -display none\n" +
         "  -serial stdio|file:PATH|tcp:[HOST]:PORT,server|null|mon:stdio\n" +
-        "  -monitor stdio|none       -debugcon file:PATH|stdio\n" +
+        "  -monitor stdio|none|tcp:HOST:PORT,server,nowait|unix:PATH,server,nowait   -debugcon file:PATH|stdio\n" +
+        "  -qmp stdio|tcp:HOST:PORT,server,nowait|unix:PATH,server,nowait\n" +
         "  -device isa-debug-exit[,iobase=0xf4][,iosize=0x04]   (exit code (value << 1) | 1)\n" +
         "  -no-reboot  -no-shutdown  -snapshot  -loadvm NAME  -S\n" +
         "  -rtc base=utc|localtime|YYYY-MM-DDTHH:MM:SS   -name NAME   -net none   -nic none\n";

@@ -164,7 +164,18 @@ public sealed class EmuOptionTests
     [InlineData(new[] { "-m" }, "-m: requires an argument")]
     [InlineData(new[] { "-net", "user" }, "-net: networking is not available yet (only '-net none')")]
     [InlineData(new[] { "-display", "gtk" }, "-display: display 'gtk' is not available (only 'none')")]
-    [InlineData(new[] { "-monitor", "tcp::5555,server" }, "-monitor: 'tcp::5555,server' is not supported (stdio or none)")]
+    [InlineData(new[] { "-monitor", "vc" }, "-monitor: 'vc' is not supported (stdio, none, tcp:HOST:PORT,server,nowait or unix:PATH,server,nowait)")]
+    [InlineData(new[] { "-qmp", "tcp::4444" }, "-qmp: only TCP server mode is supported (add ',server')")]
     [InlineData(new[] { "-M", "q35" }, "-M: machine type 'q35' is not available (only pc)")]
     public void Other_errors(string[] args, string message) => Assert.Equal(message, Error(args));
+
+    [Fact]
+    public void Monitor_and_qmp_sockets_parse()
+    {
+        Assert.Equal("tcp:127.0.0.1:4444,server,nowait", Parse("-monitor", "tcp:127.0.0.1:4444,server,nowait").Monitor);
+        Assert.Equal("unix:/tmp/q.sock,server,nowait", Parse("-qmp", "unix:/tmp/q.sock,server,nowait").Qmp);
+        Assert.Equal("stdio", Parse("-qmp", "stdio").Qmp);
+        Assert.Equal((null, -1, "/tmp/m.sock"), OptionParser.ParseMonitorSocket("-monitor", "unix:/tmp/m.sock,server,nowait"));
+        Assert.Equal(("127.0.0.1", 4444, null), OptionParser.ParseMonitorSocket("-qmp", "tcp:127.0.0.1:4444,server,nowait"));
+    }
 }

@@ -723,7 +723,7 @@ public sealed class PcMachine : IDisposable
         string image = SnapshotImagePath ?? throw new EmulatorException("savevm needs a disk image to store the snapshot beside");
         try
         {
-            using var writer = SnapshotFile.Create(image, name, ConfigDescription, Clock.Now);
+            using var writer = SnapshotFile.Create(image, name, ConfigDescription, Clock.Now, SnapshotDiskFingerprint());
             SaveState(writer);
             writer.Commit();
             return writer.FinalPath;
@@ -734,13 +734,24 @@ public sealed class PcMachine : IDisposable
         }
     }
 
+    /// <summary>
+    /// The fingerprint of the image snapshots are stored beside, taken through the disk this machine holds open
+    /// (a writable raw image is locked exclusively, so it cannot be reopened by path).
+    /// </summary>
+    private ImageFingerprint? SnapshotDiskFingerprint() => _disks.FirstOrDefault(d => d is not null) switch
+    {
+        S2EDisk s2e => s2e.Base.ComputeFingerprint(),
+        RawImage raw => raw.ComputeFingerprint(),
+        _ => null,
+    };
+
     /// <summary><c>loadvm NAME</c>: restores <c>&lt;image&gt;.NAME</c> after checking the machine and the base image.</summary>
     public void LoadVm(string name)
     {
         string image = SnapshotImagePath ?? throw new EmulatorException("loadvm needs a disk image the snapshot was stored beside");
         try
         {
-            using var reader = SnapshotFile.Open(image, name, ConfigDescription);
+            using var reader = SnapshotFile.Open(image, name, ConfigDescription, currentImage: SnapshotDiskFingerprint());
             LoadState(reader);
         }
         catch (StorageException e)

@@ -66,6 +66,22 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public void Savevm_works_on_a_writable_raw_image_that_the_machine_holds_locked()
+    {
+        using var dir = new TempDir();
+        string bios = Path.Combine(dir.Path, "mini-bios.bin");
+        File.WriteAllBytes(bios, MiniBios.CounterRom());
+        string image = BootSector.WriteImage(dir.Path, new byte[512], sectors: 64);
+        var config = Config(bios, image, new CaptureSerial());
+        config.Snapshot = false; // normal mode: the image is open read/write with an exclusive lock
+        using var m = new PcMachine(config);
+        m.RunUntilStop(200_000);
+        string path = m.SaveVm("normal");
+        Assert.True(File.Exists(path));
+        m.LoadVm("normal"); // the image is unchanged since, so the fingerprint check passes
+    }
+
+    [Fact]
     public void Loadvm_of_a_missing_snapshot_is_a_user_error()
     {
         using var dir = new TempDir();

@@ -15,11 +15,7 @@ public class FlagSequenceTests
     {
         using var t = new TestCpu();
         var cpu = t.Cpu;
-        cpu.Cr0 |= Cr.CR0_PE;
-        cpu.Cs = new Segment { Selector = 8, Limit = 0xFFFF_FFFF, Flags = 0x9B | Segment.DefaultBig | Segment.Granularity };
-        cpu.Ds = cpu.Es = cpu.Ss = new Segment { Selector = 16, Limit = 0xFFFF_FFFF, Flags = 0x93 | Segment.DefaultBig | Segment.Granularity };
-        cpu.UpdateCpl();
-        cpu.UpdateAllFastLimits();
+        t.EnterFlat32();
         t.Load(32, 0x100000, a =>
         {
             body(a);

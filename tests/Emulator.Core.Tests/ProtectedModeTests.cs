@@ -98,15 +98,9 @@ public class ProtectedModeTests
         Assert.Equal(0xCAFEBABEul, t.Memory.Read(0x5000, 4));
     }
 
-    [Fact]
-    public void PageFaultReportsCr2AndErrorCode()
+    /// <summary>A #PF handler at 0x9000 that stores the error code at 0x6000 and CR2 at 0x6004, then halts.</summary>
+    private static void InstallPageFaultRecorder(TestCpu t)
     {
-        using var t = FlatMachine();
-        // Identity-map the first 4 MiB except page 0x400 (linear 0x400000 lies outside: not present PDE),
-        // and map page 0x300 read-only for a write-protection fault.
-        Write32(t, PageDir, (uint)PageTable | 0x7);
-        for (uint p = 0; p < 1024; p++) Write32(t, PageTable + p * 4, (p << 12) | (p == 0x300 ? 0x5u : 0x7u));
-        // #PF handler: store CR2 and the error code, then halt.
         Write64(t, Idt + 14 * 8, Gate(Code0, 0x9000, 0xE, 0));
         t.Load(32, 0x9000, a =>
         {
@@ -120,6 +114,18 @@ public class ProtectedModeTests
             a.mov(__dword_ptr[0x6004], eax);
             a.hlt();
         });
+    }
+
+    [Fact]
+    public void PageFaultReportsCr2AndErrorCode()
+    {
+        using var t = FlatMachine();
+        // Identity-map the first 4 MiB except page 0x400 (linear 0x400000 lies outside: not present PDE),
+        // and map page 0x300 read-only for a write-protection fault.
+        Write32(t, PageDir, (uint)PageTable | 0x7);
+        for (uint p = 0; p < 1024; p++) Write32(t, PageTable + p * 4, (p << 12) | (p == 0x300 ? 0x5u : 0x7u));
+        // #PF handler: store CR2 and the error code, then halt.
+        InstallPageFaultRecorder(t);
         RunTo32(t, a =>
         {
             a.mov(eax, (uint)PageDir);
@@ -143,19 +149,7 @@ public class ProtectedModeTests
         using var t = FlatMachine();
         Write32(t, PageDir, (uint)PageTable | 0x7);
         for (uint p = 0; p < 1024; p++) Write32(t, PageTable + p * 4, (p << 12) | 0x7u);
-        Write64(t, Idt + 14 * 8, Gate(Code0, 0x9000, 0xE, 0));
-        t.Load(32, 0x9000, a =>
-        {
-            a.push(eax);
-            a.mov(ax, Data0);
-            a.mov(ds, ax);
-            a.pop(eax);
-            a.pop(eax);
-            a.mov(__dword_ptr[0x6000], eax);
-            a.mov(eax, cr2);
-            a.mov(__dword_ptr[0x6004], eax);
-            a.hlt();
-        });
+        InstallPageFaultRecorder(t);
         RunTo32(t, a =>
         {
             a.mov(eax, (uint)PageDir);

@@ -11,13 +11,8 @@ public class StringInstructionTests
     private static TestCpu Flat()
     {
         var t = new TestCpu();
-        var cpu = t.Cpu;
-        cpu.Cr0 |= Cr.CR0_PE;
-        cpu.Cs = new Segment { Selector = 8, Limit = 0xFFFF_FFFF, Flags = 0x9B | Segment.DefaultBig | Segment.Granularity };
-        cpu.Ds = cpu.Es = cpu.Ss = new Segment { Selector = 16, Limit = 0xFFFF_FFFF, Flags = 0x93 | Segment.DefaultBig | Segment.Granularity };
-        cpu.UpdateCpl();
-        cpu.UpdateAllFastLimits();
-        cpu.Rsp = 0x80000;
+        t.EnterFlat32();
+        t.Cpu.Rsp = 0x80000;
         return t;
     }
 

@@ -48,6 +48,16 @@ public sealed class TestCpu : IDisposable
         Cpu.Rip = ip;
     }
 
+    /// <summary>32-bit flat protected mode (base 0, limit 4 GiB, CPL 0, paging off) set directly in the descriptor caches.</summary>
+    public void EnterFlat32()
+    {
+        Cpu.Cr0 |= Cr.CR0_PE;
+        Cpu.Cs = new Segment { Selector = 8, Limit = 0xFFFF_FFFF, Flags = 0x9B | Segment.DefaultBig | Segment.Granularity };
+        Cpu.Ds = Cpu.Es = Cpu.Ss = new Segment { Selector = 16, Limit = 0xFFFF_FFFF, Flags = 0x93 | Segment.DefaultBig | Segment.Granularity };
+        Cpu.UpdateCpl();
+        Cpu.UpdateAllFastLimits();
+    }
+
     /// <summary>Runs until HLT (with interrupts off) or the budget; returns why it stopped.</summary>
     public StopReason RunToHalt(long budget = 1_000_000) => Core.Run(budget);
 

@@ -56,6 +56,8 @@ public static class Program
             string vgaBios = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(config.BiosPath)) ?? ".", "vgabios-stdvga.bin");
             if (File.Exists(vgaBios)) config.VgaBiosPath = vgaBios;
         }
+        // A person at a terminal: keep an idle guest from spinning a host core (virtual time stays deterministic).
+        config.PaceToHostTime = !Console.IsInputRedirected;
         string serial = options.Serial ?? (options.NoGraphic ? "mon:stdio" : "null");
         bool monitorOnStdio = options.Monitor == "stdio";
         bool qmpOnStdio = options.Qmp == "stdio";

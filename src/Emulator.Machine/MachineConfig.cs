@@ -68,6 +68,14 @@ public sealed class MachineConfig
     /// <summary>Virtual nanoseconds per retired instruction (deterministic time base).</summary>
     public long NanosecondsPerInstruction { get; set; } = 1;
 
+    /// <summary>
+    /// Never let virtual time run ahead of host time: when a slice advanced the virtual clock faster than real time
+    /// (an idle guest in HLT skips straight to its next timer), the run loop sleeps the difference. Guest-visible
+    /// behaviour is unchanged (time is still the deterministic virtual clock); only wall-clock speed is capped, so an
+    /// interactive idle guest does not keep a host core busy.
+    /// </summary>
+    public bool PaceToHostTime { get; set; }
+
     /// <summary>Instructions per run-loop slice (between device polls and monitor commands).</summary>
     public long SliceInstructions { get; set; } = 1_000_000;
 

@@ -340,7 +340,10 @@ public sealed class PcMachine : IDisposable
             if (Cpu.Retired >= end) return new MachineExit(MachineStopReason.InstructionLimit, 0);
             if (_hasInput) Uart.PollBackend();
             long slice = Math.Min(_config.SliceInstructions, end - Cpu.Retired);
+            long virtualBefore = Clock.Now;
+            long hostBefore = System.Diagnostics.Stopwatch.GetTimestamp();
             var reason = Core.Run(slice);
+            if (_config.PaceToHostTime) Pace(Clock.Now - virtualBefore, hostBefore);
             if (Core.ShutdownPending)
             {
                 // Triple fault: the processor shuts down and the chipset resets the machine.
@@ -366,6 +369,19 @@ public sealed class PcMachine : IDisposable
                     }
                     break;
             }
+        }
+    }
+
+    /// <summary>Sleeps until host time has caught up with the slice's virtual time (in waits of at most 50 ms; a posted command ends it).</summary>
+    private void Pace(long virtualNs, long hostStart)
+    {
+        while (true)
+        {
+            long hostNs = (long)(System.Diagnostics.Stopwatch.GetElapsedTime(hostStart).TotalMilliseconds * 1_000_000);
+            long aheadMs = (virtualNs - hostNs) / 1_000_000;
+            if (aheadMs < 1) return;
+            // A posted command (monitor, quit) ends the wait at once.
+            if (_commandPosted.WaitOne((int)Math.Min(aheadMs, 50))) return;
         }
     }
 

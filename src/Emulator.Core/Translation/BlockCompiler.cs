@@ -20,20 +20,14 @@ internal sealed class BlockCompiler
 
     private static readonly FieldInfo FRip = Field(nameof(CpuState.Rip));
     private static readonly FieldInfo FRetired = Field(nameof(CpuState.Retired));
-    private static readonly FieldInfo FCs = Field(nameof(CpuState.Cs));
-    private static readonly FieldInfo FSegLimit = typeof(Segment).GetField(nameof(Segment.Limit))!;
     private static readonly FieldInfo FInstructions = typeof(TranslatedBlock).GetField(nameof(TranslatedBlock.Instructions))!;
-    private static readonly MethodInfo MCondition = typeof(LazyFlags).GetMethod(nameof(LazyFlags.Condition))!;
     private static readonly MethodInfo MHelperExit = typeof(BlockCompiler).GetMethod(nameof(HelperExit), BindingFlags.NonPublic | BindingFlags.Static)!;
-    private static readonly MethodInfo MRaiseGp0 = typeof(BlockCompiler).GetMethod(nameof(RaiseGp0), BindingFlags.NonPublic | BindingFlags.Static)!;
 
     private readonly byte[] _code = new byte[PhysicalMemory.PageSize + 16];
 
     public long Compiled { get; private set; }
 
     private static FieldInfo Field(string name) => typeof(CpuState).GetField(name) ?? throw new MissingFieldException(nameof(CpuState), name);
-
-    private static void RaiseGp0(CpuState cpu) => cpu.RaiseGp(0);
 
     /// <summary>Mode bits that change decoding or semantics: PE, VM, CS.D, SS.B, CPL, TF, debug breakpoints armed.</summary>
     public static int ModeOf(CpuState cpu)
@@ -291,22 +285,6 @@ internal sealed class BlockCompiler
         }
         cpu.Retired += index + 1;
         return BlockExit.Dynamic;
-    }
-
-    private static void EmitLimitCheck(ILGenerator il, uint target, int k, LocalBuilder index, Label faultExit)
-    {
-        var ok = il.DefineLabel();
-        il.Emit(OpCodes.Ldc_I4, (int)target);
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldflda, FCs);
-        il.Emit(OpCodes.Ldfld, FSegLimit);
-        il.Emit(OpCodes.Ble_Un, ok);
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Call, MRaiseGp0);
-        il.Emit(OpCodes.Ldc_I4, k);
-        il.Emit(OpCodes.Stloc, index);
-        il.Emit(OpCodes.Br, faultExit);
-        il.MarkLabel(ok);
     }
 
     internal static void EmitRetire(ILGenerator il, int count)

@@ -24,16 +24,7 @@ public static partial class Helpers
             cpu.RaiseException(Vectors.NM);
             return false;
         }
-        if (waiting && (cpu.Fpu.Status & X87.SW_ES) != 0)
-        {
-            if ((cpu.Cr0 & Cr.CR0_NE) != 0)
-            {
-                cpu.RaiseException(Vectors.MF);
-                return false;
-            }
-            AssertFerr(cpu);
-        }
-        return true;
+        return !waiting || FpuWaitCheck(cpu);
     }
 
     /// <summary>

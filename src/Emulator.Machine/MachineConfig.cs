@@ -69,6 +69,15 @@ public sealed class MachineConfig
     public long NanosecondsPerInstruction { get; set; } = 1;
 
     /// <summary>
+    /// Interpreted runs of a guest block before it is compiled to IL (0: compile every block before it first runs).
+    /// Guest-visible behaviour does not depend on it; only speed does.
+    /// </summary>
+    public int TierUpThreshold { get; set; } = 16;
+
+    /// <summary>Compile hot blocks on a thread-pool thread while the guest runs on (false: the guest waits for the JIT).</summary>
+    public bool BackgroundCompilation { get; set; } = true;
+
+    /// <summary>
     /// Never let virtual time run ahead of host time: when a slice advanced the virtual clock faster than real time
     /// (an idle guest in HLT skips straight to its next timer), the run loop sleeps the difference. Guest-visible
     /// behaviour is unchanged (time is still the deterministic virtual clock); only wall-clock speed is capped, so an

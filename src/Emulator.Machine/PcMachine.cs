@@ -69,6 +69,8 @@ public sealed class PcMachine : IDisposable
             Cpu = new CpuState(Memory, Ports) { Model = model };
             Cpu.Reset();
             Core = new CpuCore(Cpu, Clock);
+            Core.Cache.TierUpThreshold = config.TierUpThreshold;
+            Core.Cache.BackgroundCompilation = config.BackgroundCompilation;
 
             // BIOS ROM at the top of 4 GiB, and its last 128 KiB below 1 MiB behind the PAM shadow logic.
             Memory.MapRom((1ul << 32) - (ulong)bios.Length, bios);

@@ -25,7 +25,8 @@ internal sealed class BlockCompiler
 
     private readonly byte[] _code = new byte[PhysicalMemory.PageSize + 16];
 
-    public long Compiled { get; private set; }
+    /// <summary>Blocks decoded so far (each is interpreted or compiled from then on).</summary>
+    public long Decoded { get; private set; }
 
     private static FieldInfo Field(string name) => typeof(CpuState).GetField(name) ?? throw new MissingFieldException(nameof(CpuState), name);
 
@@ -42,7 +43,24 @@ internal sealed class BlockCompiler
         return m;
     }
 
-    public unsafe TranslatedBlock? Compile(CpuState cpu, uint eip, uint linear, ulong phys, int mode)
+    /// <summary>Decodes and compiles the block at <paramref name="linear"/> (see <see cref="Decode"/>).</summary>
+    public TranslatedBlock? Compile(CpuState cpu, uint eip, uint linear, ulong phys, int mode)
+    {
+        var block = Decode(cpu, eip, linear, phys, mode);
+        if (block is not null)
+        {
+            block.Run = Emit(block);
+            block.IsCompiled = true;
+        }
+        return block;
+    }
+
+    /// <summary>
+    /// Decodes the guest block at <paramref name="linear"/> (physical <paramref name="phys"/>) and resolves each
+    /// instruction's helper; the block can run interpreted at once and be compiled by <see cref="Emit"/> later (on
+    /// any thread). Null when the fetch faulted (the exception is pending on the CPU).
+    /// </summary>
+    public unsafe TranslatedBlock? Decode(CpuState cpu, uint eip, uint linear, ulong phys, int mode)
     {
         int bitness = (mode & 4) != 0 ? 32 : 16;
         uint ipMask = bitness == 16 ? 0xFFFFu : 0xFFFF_FFFFu;
@@ -84,10 +102,15 @@ internal sealed class BlockCompiler
             if (ins.FlowControl != FlowControl.Next || offset >= available || EndsBlock(ins)) break;
             if (bitness == 16 && (eip + (uint)offset) > 0xFFFF) break;
         }
-        var block = new TranslatedBlock(linear, phys, mode, list.ToArray(), phys >> PhysicalMemory.PageShift, frame1);
-        block.Run = Emit(block, ipMask, opsize16);
-        Compiled++;
-        return block;
+        var insns = list.ToArray();
+        var helpers = new nint[insns.Length];
+        for (int k = 0; k < insns.Length; k++) helpers[k] = HelperTable.Lookup(insns[k], opsize16[k]).MethodHandle.GetFunctionPointer();
+        Decoded++;
+        return new TranslatedBlock(linear, phys, mode, insns, phys >> PhysicalMemory.PageShift, frame1)
+        {
+            OperandSize16 = opsize16.ToArray(),
+            HelperFunctions = helpers,
+        };
     }
 
     /// <summary>Instructions after which nothing useful follows in the same block (they stop it or change its mode).</summary>
@@ -144,9 +167,12 @@ internal sealed class BlockCompiler
         return (bitness == 16) != has66;
     }
 
-    private static BlockFunction Emit(TranslatedBlock block, uint ipMask, List<bool> opsize16)
+    /// <summary>Emits the IL of a decoded block. Reads only the block, so it may run on a background thread.</summary>
+    public static BlockFunction Emit(TranslatedBlock block)
     {
         var insns = block.Instructions;
+        uint ipMask = block.IpMask;
+        var opsize16 = block.OperandSize16;
         var dm = new DynamicMethod($"block_{block.Linear:x8}", typeof(int), new[] { typeof(TranslatedBlock), typeof(CpuState) }, typeof(BlockCompiler).Module, skipVisibility: true);
         var il = dm.GetILGenerator();
         var status = il.DeclareLocal(typeof(int));
@@ -273,7 +299,7 @@ internal sealed class BlockCompiler
     /// The common block exit after instruction <paramref name="index"/>: a fault (status 1) leaves RIP at that
     /// instruction and retires the ones before it; a stop (status 2) retires it too and keeps the RIP the helper set.
     /// </summary>
-    private static int HelperExit(TranslatedBlock block, CpuState cpu, int index, int status)
+    internal static int HelperExit(TranslatedBlock block, CpuState cpu, int index, int status)
     {
         if (status == Helpers.Fault)
         {

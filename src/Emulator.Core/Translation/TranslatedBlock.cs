@@ -26,6 +26,21 @@ public sealed class TranslatedBlock
 
     public uint Linear { get; }
 
+    /// <summary>0xFFFF for 16-bit code, 0xFFFFFFFF for 32-bit code (EIP wraps at this mask).</summary>
+    public uint IpMask => (Mode & 4) != 0 ? 0xFFFF_FFFFu : 0xFFFFu;
+
+    /// <summary>Per instruction: the operand size is 16 bits (some helpers need it where Iced's code does not say).</summary>
+    internal bool[] OperandSize16 { get; init; } = [];
+
+    /// <summary>Per instruction: the entry point of its <see cref="Helpers"/> method (the interpreted tier calls these).</summary>
+    internal nint[] HelperFunctions { get; init; } = [];
+
+    /// <summary>Times the block ran interpreted (drives tier-up to compiled code).</summary>
+    internal int Hits;
+
+    /// <summary>True once compiled IL has replaced the interpreted tier.</summary>
+    public bool IsCompiled { get; internal set; }
+
     public ulong Physical { get; }
 
     public int Mode { get; }

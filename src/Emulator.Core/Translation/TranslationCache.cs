@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Emulator.Core.Cpu;
 using Emulator.Core.Memory;
 
@@ -6,6 +8,10 @@ namespace Emulator.Core.Translation;
 /// <summary>
 /// Translated blocks keyed by physical address and mode, with a per-frame index for invalidation when guest code
 /// is written (self-modifying code) and a direct-mapped lookup by linear address for the dispatcher.
+/// Blocks start in the interpreted tier (<see cref="BlockInterpreter"/>) and are compiled to IL once they have run
+/// <see cref="TierUpThreshold"/> times — on a thread-pool thread when <see cref="BackgroundCompilation"/> is set, so the
+/// guest never waits for the JIT. Both tiers have the same semantics, so when a block switches tier is invisible to
+/// the guest (retired-instruction counts and virtual time are identical).
 /// </summary>
 public sealed class TranslationCache
 {
@@ -24,7 +30,37 @@ public sealed class TranslationCache
         cpu.Memory.CodeWritten = InvalidateRange;
     }
 
-    public long BlocksCompiled => _compiler.Compiled;
+    private readonly ConcurrentQueue<TranslatedBlock> _compileQueue = new();
+    private int _compileWorkerActive;
+    private long _compiled;
+    private long _compileTicks;
+    private long _compileFailures;
+
+    /// <summary>
+    /// Interpreted runs after which a block is compiled; 0 compiles every block before its first run (what
+    /// conformance tests of the compiled tier use). <see cref="int.MaxValue"/> keeps everything interpreted.
+    /// </summary>
+    public int TierUpThreshold { get; set; }
+
+    /// <summary>Compile hot blocks on a thread-pool thread while the guest goes on interpreted.</summary>
+    public bool BackgroundCompilation { get; set; }
+
+    /// <summary>Blocks decoded (each runs interpreted or compiled from then on).</summary>
+    public long BlocksDecoded => _compiler.Decoded;
+
+    /// <summary>Blocks compiled to IL.</summary>
+    public long BlocksCompiled => Interlocked.Read(ref _compiled);
+
+    /// <summary>Time spent emitting and JIT-compiling blocks (on whichever thread did it).</summary>
+    public TimeSpan CompileTime => TimeSpan.FromTicks(Interlocked.Read(ref _compileTicks) * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency);
+
+    /// <summary>Background compilations that threw (the block stays interpreted); the last error's message.</summary>
+    public long CompileFailures => Interlocked.Read(ref _compileFailures);
+
+    public string? LastCompileError { get; private set; }
+
+    /// <summary>Blocks waiting for the background compiler.</summary>
+    public int CompileQueueLength => _compileQueue.Count;
 
     public int Count => _blocks.Count;
 
@@ -55,13 +91,68 @@ public sealed class TranslationCache
         if (!Mmu.TranslateFetch(cpu, linear, out ulong phys)) return null;
         if (!_blocks.TryGetValue((phys, mode), out b) || b.Linear != linear)
         {
-            b = _compiler.Compile(cpu, (uint)cpu.Rip, linear, phys, mode);
+            b = _compiler.Decode(cpu, (uint)cpu.Rip, linear, phys, mode);
             if (b is null) return null;
+            if (TierUpThreshold <= 0) CompileNow(b);
+            else b.Run = Interpreted(b);
             Register(b);
         }
         _fast[slot] = b;
         _fastEpoch[slot] = cpu.TranslationEpoch;
         return b;
+    }
+
+    private BlockFunction Interpreted(TranslatedBlock b) => cpu =>
+    {
+        if (++b.Hits == TierUpThreshold) TierUp(b);
+        return BlockInterpreter.Run(b, cpu);
+    };
+
+    private void TierUp(TranslatedBlock b)
+    {
+        if (!BackgroundCompilation)
+        {
+            CompileNow(b);
+            return;
+        }
+        _compileQueue.Enqueue(b);
+        if (Interlocked.CompareExchange(ref _compileWorkerActive, 1, 0) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(static cache => cache.DrainCompileQueue(), this, preferLocal: false);
+    }
+
+    private void CompileNow(TranslatedBlock b)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var run = BlockCompiler.Emit(b);
+        RuntimeHelpers.PrepareDelegate(run);
+        Interlocked.Add(ref _compileTicks, System.Diagnostics.Stopwatch.GetTimestamp() - start);
+        Interlocked.Increment(ref _compiled);
+        b.Run = run;
+        b.IsCompiled = true;
+    }
+
+    private void DrainCompileQueue()
+    {
+        while (true)
+        {
+            while (_compileQueue.TryDequeue(out var b))
+            {
+                if (!b.Valid) continue;
+                try
+                {
+                    CompileNow(b);
+                }
+                catch (Exception e) when (e is InvalidProgramException or NotSupportedException or InvalidOperationException or ArgumentException)
+                {
+                    // An emitter defect must not kill the process from a pool thread: the block stays interpreted
+                    // (same semantics) and the failure is counted and shown by `info jit`.
+                    Interlocked.Increment(ref _compileFailures);
+                    LastCompileError = $"block {b.Linear:x8}: {e.GetType().Name}: {e.Message}";
+                }
+            }
+            Volatile.Write(ref _compileWorkerActive, 0);
+            if (_compileQueue.IsEmpty || Interlocked.CompareExchange(ref _compileWorkerActive, 1, 0) != 0) return;
+        }
     }
 
     private void Register(TranslatedBlock b)

@@ -13,10 +13,11 @@ public sealed class CoreSstCpu : ISstCpu, IDisposable
     private readonly CpuCore _core;
     private readonly List<int> _delivered = new();
 
-    public CoreSstCpu()
+    public CoreSstCpu(int tierUpThreshold)
     {
         _cpu = new CpuState(_memory, new PortBus());
         _core = new CpuCore(_cpu, new VirtualClock());
+        _core.Cache.TierUpThreshold = tierUpThreshold;
         _cpu.InterruptDelivered = v => _delivered.Add(v);
     }
 

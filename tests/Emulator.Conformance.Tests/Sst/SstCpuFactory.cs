@@ -1,10 +1,11 @@
 namespace Emulator.Conformance.Tests.Sst;
 
-/// <summary>
-/// The single point where the conformance harness obtains a CPU. The team lead replaces the body of <see cref="Create"/>
-/// with the Emulator.Core-backed adapter; then removes the [Explicit("awaiting core adapter")] on SstTests/SstConformanceTests.cs.
-/// </summary>
+/// <summary>The single point where the conformance harness obtains a CPU (either execution tier of the translator).</summary>
 public static class SstCpuFactory
 {
-    public static ISstCpu Create() => new CoreSstCpu();
+    /// <summary>A CPU whose blocks are compiled to IL before they run (the compiled tier).</summary>
+    public static ISstCpu Create() => new CoreSstCpu(tierUpThreshold: 0);
+
+    /// <summary>A CPU whose blocks are never compiled (the interpreted tier: every instruction through its helper).</summary>
+    public static ISstCpu CreateInterpreted() => new CoreSstCpu(tierUpThreshold: int.MaxValue);
 }

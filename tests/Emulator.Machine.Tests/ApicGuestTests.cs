@@ -167,6 +167,47 @@ public sealed class ApicGuestTests
     }
 
     [Fact]
+    public void Clearing_the_global_enable_hides_the_apic_from_cpuid_and_the_address_space()
+    {
+        var rom = BuildRom(a =>
+        {
+            a.mov(ecx, 0x1B);
+            a.rdmsr();
+            a.and(eax, ~0x800);                               // IA32_APIC_BASE[11] = 0: globally disabled
+            a.wrmsr();
+            a.mov(eax, 1);
+            a.cpuid();
+            a.mov(__dword_ptr[Results], edx);
+            a.mov(eax, __dword_ptr[Apic + 0x30]);             // version register, now unmapped
+            a.mov(__dword_ptr[Results + 4], eax);
+            a.mov(ecx, 0x1B);
+            a.mov(eax, 0xFED0_0800);                          // re-enable, relocated to 0xFED00000
+            a.xor(edx, edx);
+            a.wrmsr();
+            a.mov(eax, __dword_ptr[0xFED0_0000 + 0x30]);
+            a.mov(__dword_ptr[Results + 8], eax);
+            a.mov(ecx, 0x1B);
+            a.rdmsr();
+            a.mov(__dword_ptr[Results + 12], eax);
+            a.mov(ecx, 0x1B);
+            a.mov(eax, 0xFEE0_0C00);                          // bit 10 (x2APIC enable) is reserved here: #GP → vector 13
+            a.wrmsr();
+            a.mov(al, 0x23);
+            a.@out(DebugExitPort, al);
+            a.hlt();
+        }, vector: 0x40);
+        var exit = Run(rom, out var machine);
+        using (machine)
+        {
+            Assert.Equal(new MachineExit(MachineStopReason.DebugExit, (0x7F << 1) | 1), exit); // the #GP handler
+            Assert.Equal(0u, ReadU32(machine, Results) & (1u << 9));       // CPUID.1:EDX.APIC cleared (SDM §11.4.3)
+            Assert.Equal(0xFFFF_FFFFu, ReadU32(machine, Results + 4));     // nothing decodes FEE00030h
+            Assert.Equal(0x14u, ReadU32(machine, Results + 8) & 0xFF);     // version register at the new base
+            Assert.Equal(0xFED0_0900u, ReadU32(machine, Results + 12));    // BSP kept
+        }
+    }
+
+    [Fact]
     public void Pit_irq0_reaches_the_cpu_through_io_apic_pin_2()
     {
         var rom = BuildRom(a =>

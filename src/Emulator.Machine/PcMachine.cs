@@ -77,12 +77,7 @@ public sealed class PcMachine : IDisposable
             int isaLength = (int)Math.Min((uint)bios.Length, IsaBiosWindow);
             Memory.MapRom(0x100000ul - (ulong)isaLength, bios.AsSpan(bios.Length - isaLength));
 
-            Pic = new DualPic8259();
-            Pic.IntrChanged += high => { if (high) Cpu.InterruptCheck = true; };
-            Cpu.InterruptController = Pic;
-            Pic.RegisterPorts(Ports);
-            Add(Pic);
-            var irq = Pic.IrqLines;
+            var irq = WireInterruptControllers(model);
 
             var ferr = new FerrLatch(irq[13], () => Cpu.Fpu.FerrPending = false);
             ferr.RegisterPorts(Ports);
@@ -180,6 +175,84 @@ public sealed class PcMachine : IDisposable
         }
     }
 
+    /// <summary>
+    /// The 8259 pair, and with a CPU model that has an APIC the local APIC (the CPU's interrupt controller, the 8259's INTR
+    /// on its LINT0) and the I/O APIC at 0xFEC00000. Returns the ISA IRQ lines devices drive: with an I/O APIC each reaches
+    /// both the 8259 and the I/O APIC pin of the same number, except IRQ0 (the PIT), which is I/O APIC pin 2 as in QEMU
+    /// and the MADT's interrupt source override.
+    /// </summary>
+    private IReadOnlyList<IInterruptLine> WireInterruptControllers(CpuModel model)
+    {
+        if ((model.Features1Edx & CpuModel.ApicFeature) == 0)
+        {
+            Pic = new DualPic8259();
+            Pic.IntrChanged += high => { if (high) Cpu.InterruptCheck = true; };
+            Cpu.InterruptController = Pic;
+            Pic.RegisterPorts(Ports);
+            Add(Pic);
+            return Pic.IrqLines;
+        }
+        var lapic = new LocalApic(Clock);
+        LocalApic = lapic;
+        lapic.InterruptRequested += () => Cpu.InterruptCheck = true;
+        lapic.NmiRequested += () =>
+        {
+            Cpu.NmiPending = true;
+            Cpu.InterruptCheck = true;
+        };
+        lapic.BaseChanged += RemapLocalApic;
+        Cpu.LocalApic = lapic;
+        Cpu.InterruptController = lapic;
+        Add(lapic);
+        RemapLocalApic();
+
+        Pic = new DualPic8259(lapic.Lint0);
+        lapic.ExtIntController = Pic;
+        Pic.RegisterPorts(Ports);
+        Add(Pic);
+
+        var ioapic = new IoApic(lapic, initialId: 1); // the ID the MADT gives it (after the one CPU's)
+        IoApic = ioapic;
+        lapic.EoiBroadcast += ioapic.EndOfInterrupt;
+        Memory.MapMmio(IoApic.DefaultBase, IoApic.MmioSize, ioapic);
+        Add(ioapic);
+
+        var lines = new IInterruptLine[16];
+        for (int n = 0; n < 16; n++)
+        {
+            lines[n] = n switch
+            {
+                0 => new IrqFanOut(Pic.IrqLines[0], ioapic.Pins[2]),
+                2 => Pic.IrqLines[2], // the cascade: no ISA device drives it
+                _ => new IrqFanOut(Pic.IrqLines[n], ioapic.Pins[n]),
+            };
+        }
+        return lines;
+    }
+
+    private ulong? _lapicMapping;
+
+    /// <summary>
+    /// Maps the local APIC's register page where IA32_APIC_BASE puts it while it is globally enabled. A page that RAM,
+    /// ROM or another device already holds is left to them (a guest can program any base).
+    /// </summary>
+    private void RemapLocalApic()
+    {
+        if (LocalApic is not { } lapic) return;
+        if (_lapicMapping is { } old)
+        {
+            Memory.Unmap(old, LocalApic.MmioSize);
+            _lapicMapping = null;
+        }
+        ulong address = lapic.MmioBase;
+        if (lapic.GloballyEnabled && address + LocalApic.MmioSize <= 1ul << 32 && Memory.IsUnassigned(address))
+        {
+            Memory.MapMmio(address, LocalApic.MmioSize, lapic);
+            _lapicMapping = address;
+        }
+        Cpu.FlushTlb();
+    }
+
     private byte[]? _vgaRom;
     private (ulong Address, ulong Size)? _lfbMapping, _vgaMmioMapping;
 
@@ -250,7 +323,13 @@ public sealed class PcMachine : IDisposable
 
     public CpuCore Core { get; } = null!;
 
-    public DualPic8259 Pic { get; } = null!;
+    public DualPic8259 Pic { get; private set; } = null!;
+
+    /// <summary>The CPU's local APIC, or null when the CPU model has none.</summary>
+    public LocalApic? LocalApic { get; private set; }
+
+    /// <summary>The I/O APIC at 0xFEC00000, or null when the CPU model has no APIC.</summary>
+    public IoApic? IoApic { get; private set; }
 
     public Pit8254 Pit { get; } = null!;
 

@@ -30,13 +30,21 @@ public sealed class CpuModel
     public uint ResetEdx => Signature;
 
     // CPUID.1:EDX bits (SDM Vol. 2A Table 3-11).
+    /// <summary>CPUID.1:EDX bit 9: an on-chip local APIC.</summary>
+    public const uint ApicFeature = 1u << 9;
+
+    /// <summary>IA32_APIC_BASE bit 11: the local APIC is globally enabled.</summary>
+    public const ulong ApicGlobalEnable = 1ul << 11;
+
+    private const uint APIC = ApicFeature;
     private const uint FPU = 1u << 0, FXSR = 1u << 24, DE = 1u << 2, PSE = 1u << 3, TSC = 1u << 4, MSR = 1u << 5, PAE = 1u << 6,
         CX8 = 1u << 8, SEP = 1u << 11, MTRR = 1u << 12, PGE = 1u << 13, CMOV = 1u << 15, PAT = 1u << 16,
         PSE36 = 1u << 17;
 
     /// <summary>
     /// QEMU's core2duo (family 6 model 15 stepping 11). Advertised: the integer and system features and the x87 FPU
-    /// with FXSAVE/FXRSTOR, which the core implements. MMX/SSE–SSSE3 bits come when those land; APIC with the local APIC.
+    /// with FXSAVE/FXRSTOR, which the core implements. MMX/SSE–SSSE3 bits come when those land. APIC is
+    /// reported only while a local APIC is attached and globally enabled (<see cref="CpuidLeaves"/>).
     /// </summary>
     public static readonly CpuModel Core2Duo = new()
     {
@@ -44,7 +52,7 @@ public sealed class CpuModel
         Vendor = "GenuineIntel",
         Brand = "Intel(R) Core(TM)2 Duo CPU     T7700  @ 2.40GHz",
         Signature = 0x0000_06FB,
-        Features1Edx = FPU | DE | PSE | TSC | MSR | PAE | CX8 | SEP | MTRR | PGE | CMOV | PAT | PSE36 | FXSR,
+        Features1Edx = FPU | DE | PSE | TSC | MSR | PAE | CX8 | APIC | SEP | MTRR | PGE | CMOV | PAT | PSE36 | FXSR,
         Features1Ecx = 0,
         ExtFeaturesEdx = 1u << 20, // NX
         ExtFeaturesEcx = 0,
@@ -59,7 +67,7 @@ public sealed class CpuModel
         Vendor = "GenuineIntel",
         Brand = "QEMU Virtual CPU version 2.5+",
         Signature = 0x0000_0663,
-        Features1Edx = FPU | DE | PSE | TSC | MSR | PAE | CX8 | SEP | MTRR | PGE | CMOV | PAT | PSE36,
+        Features1Edx = FPU | DE | PSE | TSC | MSR | PAE | CX8 | APIC | SEP | MTRR | PGE | CMOV | PAT | PSE36,
         Features1Ecx = 0,
         ExtFeaturesEdx = 0,
         ExtFeaturesEcx = 0,
@@ -74,7 +82,7 @@ public sealed class CpuModel
         Vendor = "GenuineIntel",
         Brand = "",
         Signature = 0x0000_0523,
-        Features1Edx = FPU | DE | PSE | TSC | MSR | CX8,
+        Features1Edx = FPU | DE | PSE | TSC | MSR | CX8 | APIC, // the P54C's on-chip APIC
         Features1Ecx = 0,
         ExtFeaturesEdx = 0,
         ExtFeaturesEcx = 0,

@@ -17,8 +17,15 @@ public static class CpuidLeaves
             case 0:
                 return (m.MaxBasicLeaf, Chars(m.Vendor, 0), Chars(m.Vendor, 8), Chars(m.Vendor, 4));
             case 1:
-                // EBX: APIC ID 0, one logical processor, CLFLUSH line size 8 × 8 bytes.
-                return (m.Signature, 8u << 8, m.Features1Ecx, m.Features1Edx);
+                {
+                    // EBX: initial APIC ID (31:24), CLFLUSH line size 8 × 8 bytes. EDX.APIC reads 0 without a local APIC
+                    // and while IA32_APIC_BASE[11] is clear (SDM Vol. 3A §11.4.3).
+                    var apic = cpu.LocalApic;
+                    uint edx = m.Features1Edx;
+                    if (apic is null || (apic.ApicBase & CpuModel.ApicGlobalEnable) == 0) edx &= ~CpuModel.ApicFeature;
+                    uint ebx = ((uint)(apic?.InitialApicId ?? 0) << 24) | (8u << 8);
+                    return (m.Signature, ebx, m.Features1Ecx, edx);
+                }
             case 2:
                 // Cache and TLB descriptors of a Core 2 (SDM Table 3-12): 0x05B0B101, 0x005657F0, 0, 0x2CB43049.
                 return (0x05B0_B101u, 0x0056_57F0u, 0, 0x2CB4_3049u);

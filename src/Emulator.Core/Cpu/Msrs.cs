@@ -31,7 +31,7 @@ public static class Msrs
         {
             case IA32_TIME_STAMP_COUNTER: value = cpu.ReadTsc(); return true;
             case IA32_PLATFORM_ID: return true;
-            case IA32_APIC_BASE: value = cpu.ApicBase; return true;
+            case IA32_APIC_BASE: value = cpu.LocalApic?.ApicBase ?? cpu.ApicBase; return true;
             case IA32_FEATURE_CONTROL: value = 1; return true; // locked, VMX off
             case IA32_BIOS_SIGN_ID: return true;
             case IA32_MTRRCAP: value = 0x508; return true; // 8 variable ranges, fixed ranges, write-combining
@@ -67,7 +67,10 @@ public static class Msrs
         switch (msr)
         {
             case IA32_TIME_STAMP_COUNTER: cpu.WriteTsc(value); return true;
-            case IA32_APIC_BASE: cpu.ApicBase = value & 0xF_FFFF_F900ul; return true;
+            case IA32_APIC_BASE:
+                if (cpu.LocalApic is { } apic) return apic.WriteApicBase(value);
+                cpu.ApicBase = value & 0xF_FFFF_F900ul;
+                return true;
             case IA32_BIOS_SIGN_ID: return true;
             case IA32_SYSENTER_CS: cpu.SysenterCs = value & 0xFFFF; return true;
             case IA32_SYSENTER_ESP: cpu.SysenterEsp = value; return true;

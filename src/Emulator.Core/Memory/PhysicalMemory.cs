@@ -74,6 +74,9 @@ public sealed unsafe class PhysicalMemory : IDmaMemory, IDisposable
 
     public bool IsRam(ulong address) => address < RamSize && _kind[address >> PageShift] == FrameKind.Ram;
 
+    /// <summary>True when nothing (RAM, ROM, MMIO) is at <paramref name="address"/> (addresses at or above 4 GiB included).</summary>
+    public bool IsUnassigned(ulong address) => address >= (ulong)FrameCount << PageShift || _kind[address >> PageShift] == FrameKind.Unassigned;
+
     /// <summary>Maps a ROM image; guest stores to it are ignored. Length is rounded up to whole pages.</summary>
     public void MapRom(ulong address, ReadOnlySpan<byte> image)
     {

@@ -263,7 +263,8 @@ public static class SseFloat
             if (IsSNaN(b, d)) flags |= Mxcsr.IE;
             return Quiet(b, d);
         }
-        b = Source(b, d, mxcsr, ref flags);
+        // A negative operand is invalid before it is a denormal (no DE); DAZ makes a negative denormal -0.
+        b = DazOnly(b, d, mxcsr);
         bool s = Sign(b, d);
         if (IsZero(b, d)) return b;
         if (s)
@@ -271,6 +272,7 @@ public static class SseFloat
             flags |= Mxcsr.IE;
             return Indefinite(d);
         }
+        b = Source(b, d, mxcsr, ref flags);
         if (IsInf(b, d)) return b;
         Unpack(b, d, out int e, out ulong m);
         bool odd = (e & 1) != 0;
@@ -297,6 +299,8 @@ public static class SseFloat
     /// <summary>MINPS/MAXPS: any NaN (IE even for a QNaN) or both zeros return the second operand unchanged.</summary>
     private static ulong MinMax(ulong a, ulong b, bool max, bool d, uint mxcsr, ref uint flags)
     {
+        a = DazOnly(a, d, mxcsr);
+        b = DazOnly(b, d, mxcsr);
         if (IsNaN(a, d) || IsNaN(b, d))
         {
             flags |= Mxcsr.IE;
@@ -430,7 +434,7 @@ public static class SseFloat
 
     /// <summary>
     /// RCPPS/RSQRTPS approximation (relative error ≤ 1.5 × 2^-12, SDM Vol. 2B): the exact result truncated to 12
-    /// significand bits. Denormal sources count as zero and tiny results are flushed; no MXCSR flags.
+    /// fraction bits. Denormal sources count as zero and tiny results are flushed; no MXCSR flags.
     /// </summary>
     public static uint Approx(uint x, bool rsqrt)
     {
@@ -446,7 +450,7 @@ public static class SseFloat
         int e = (int)((bitsD >> 52) & 0x7FF) - 1023;
         if (e < -126) return sign;
         if (e > 127) return sign | 0x7F80_0000u;
-        uint frac = (uint)((bitsD >> (52 - 23)) & 0x7F_FFFFu) & ~0xFFFu;
+        uint frac = (uint)((bitsD >> (52 - 23)) & 0x7F_FFFFu) & ~0x7FFu;
         return sign | ((uint)(e + 127) << 23) | frac;
     }
 }

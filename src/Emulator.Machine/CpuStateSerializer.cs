@@ -138,7 +138,7 @@ public static class CpuStateSerializer
         f.LastInstructionPointer = r.ReadUInt64();
         f.LastDataPointer = r.ReadUInt64();
         ReadArray(r, f.Xmm, "XMM");
-        f.Mxcsr = r.ReadUInt32();
+        f.Mxcsr = r.ReadUInt32() & Emulator.Core.Cpu.Simd.Mxcsr.Mask;
         f.LastCodeSelector = r.ReadUInt16();
         f.LastDataSelector = r.ReadUInt16();
         f.FerrPending = r.ReadBoolean();

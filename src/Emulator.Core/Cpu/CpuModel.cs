@@ -39,12 +39,15 @@ public sealed class CpuModel
     private const uint APIC = ApicFeature;
     private const uint FPU = 1u << 0, FXSR = 1u << 24, DE = 1u << 2, PSE = 1u << 3, TSC = 1u << 4, MSR = 1u << 5, PAE = 1u << 6,
         CX8 = 1u << 8, SEP = 1u << 11, MTRR = 1u << 12, PGE = 1u << 13, CMOV = 1u << 15, PAT = 1u << 16,
-        PSE36 = 1u << 17;
+        PSE36 = 1u << 17, CLFSH = 1u << 19, MMX = 1u << 23, SSE = 1u << 25, SSE2 = 1u << 26;
+
+    // CPUID.1:ECX bits (SDM Vol. 2A Table 3-10).
+    private const uint SSE3 = 1u << 0, SSSE3 = 1u << 9;
 
     /// <summary>
-    /// QEMU's core2duo (family 6 model 15 stepping 11). Advertised: the integer and system features and the x87 FPU
-    /// with FXSAVE/FXRSTOR, which the core implements. MMX/SSE–SSSE3 bits come when those land. APIC is
-    /// reported only while a local APIC is attached and globally enabled (<see cref="CpuidLeaves"/>).
+    /// QEMU's core2duo (family 6 model 15 stepping 11). Advertised: the integer and system features, the x87 FPU with
+    /// FXSAVE/FXRSTOR, CLFLUSH, MMX, SSE, SSE2, SSE3 and SSSE3, which the core implements (not MONITOR/MWAIT); APIC
+    /// is reported only while a local APIC is attached and globally enabled (<see cref="CpuidLeaves"/>).
     /// </summary>
     public static readonly CpuModel Core2Duo = new()
     {
@@ -52,8 +55,8 @@ public sealed class CpuModel
         Vendor = "GenuineIntel",
         Brand = "Intel(R) Core(TM)2 Duo CPU     T7700  @ 2.40GHz",
         Signature = 0x0000_06FB,
-        Features1Edx = FPU | DE | PSE | TSC | MSR | PAE | CX8 | APIC | SEP | MTRR | PGE | CMOV | PAT | PSE36 | FXSR,
-        Features1Ecx = 0,
+        Features1Edx = FPU | DE | PSE | TSC | MSR | PAE | CX8 | APIC | SEP | MTRR | PGE | CMOV | PAT | PSE36 | CLFSH | MMX | FXSR | SSE | SSE2,
+        Features1Ecx = SSE3 | SSSE3,
         ExtFeaturesEdx = 1u << 20, // NX
         ExtFeaturesEcx = 0,
         MaxBasicLeaf = 10,

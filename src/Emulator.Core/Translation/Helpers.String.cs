@@ -239,7 +239,7 @@ public static partial class Helpers
     public static int Movsw(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Movs);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static int Movsd(CpuState cpu, ref Instruction i) => i.Code is Code.Movsd_m32_m32 ? StringOp(cpu, ref i, StringKind.Movs) : Invalid(cpu, ref i);
+    public static int Movsd(CpuState cpu, ref Instruction i) => i.Code is Code.Movsd_m32_m32 ? StringOp(cpu, ref i, StringKind.Movs) : MovsdXmm(cpu, ref i);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Cmpsb(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Cmps);
@@ -248,7 +248,7 @@ public static partial class Helpers
     public static int Cmpsw(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Cmps);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static int Cmpsd(CpuState cpu, ref Instruction i) => i.Code is Code.Cmpsd_m32_m32 ? StringOp(cpu, ref i, StringKind.Cmps) : Invalid(cpu, ref i);
+    public static int Cmpsd(CpuState cpu, ref Instruction i) => i.Code is Code.Cmpsd_m32_m32 ? StringOp(cpu, ref i, StringKind.Cmps) : CmpsdXmm(cpu, ref i);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Stosb(CpuState cpu, ref Instruction i) => StringOp(cpu, ref i, StringKind.Stos);

@@ -16,6 +16,7 @@ public static class AcpiAml
     public const byte DWordPrefix = 0x0C;
     public const byte QWordPrefix = 0x0E;
     public const byte ScopeOp = 0x10;
+    public const byte BufferOp = 0x11;
     public const byte PackageOp = 0x12;
     public const byte ExtOpPrefix = 0x5B;
     public const byte DeviceOp = 0x82;
@@ -77,6 +78,13 @@ public static class AcpiAml
     {
         byte[] body = [(byte)elements.Length, .. elements.SelectMany(e => e)];
         return [PackageOp, .. PackageLength(body.Length), .. body];
+    }
+
+    /// <summary>DefBuffer := BufferOp PkgLength BufferSize ByteList.</summary>
+    public static byte[] Buffer(byte[] bytes)
+    {
+        byte[] body = [.. Integer((ulong)bytes.Length), .. bytes];
+        return [BufferOp, .. PackageLength(body.Length), .. body];
     }
 
     /// <summary>DefScope := ScopeOp PkgLength NameString TermList.</summary>

@@ -45,6 +45,12 @@ public sealed class AcpiTableBuilder
 
     public uint IoApicAddress { get; init; } = 0xFEC0_0000;
 
+    /// <summary>Start of the PCI memory window below 4 GiB (the top of RAM below the PCI hole).</summary>
+    public uint PciMemoryStart { get; init; } = 0xE000_0000;
+
+    /// <summary>End (inclusive) of the PCI memory window: below the I/O APIC, HPET and local APIC pages.</summary>
+    public const uint PciMemoryEnd = 0xFEBF_FFFF;
+
     /// <summary>The SLP_TYP value for S5 (soft off) placed in \_S5 and recognised by <see cref="AcpiPm"/>.</summary>
     public byte S5SleepType { get; init; } = AcpiPm.DefaultS5SleepType;
 
@@ -174,7 +180,8 @@ public sealed class AcpiTableBuilder
             .. AcpiAml.Scope("\\_SB", AcpiAml.Device("PCI0",
                 AcpiAml.Name("_HID", AcpiAml.EisaId("PNP0A03")),
                 AcpiAml.Name("_ADR", AcpiAml.Integer(0)),
-                AcpiAml.Name("_UID", AcpiAml.Integer(0)))),
+                AcpiAml.Name("_UID", AcpiAml.Integer(0)),
+                AcpiAml.Name("_CRS", AcpiAml.Buffer(RootBridgeResources())))),
             .. AcpiAml.Name("\\_S5", AcpiAml.Package(
                 AcpiAml.Integer(S5SleepType), AcpiAml.Integer(S5SleepType), AcpiAml.Integer(0), AcpiAml.Integer(0))),
         ];
@@ -182,6 +189,49 @@ public sealed class AcpiTableBuilder
         aml.CopyTo(b, HeaderSize);
         SetChecksum(b, HeaderChecksumOffset);
         return b;
+    }
+
+    /// <summary>
+    /// The root bridge's _CRS (ACPI §6.4 resource descriptors): bus numbers 0–255, the configuration ports
+    /// 0xCF8–0xCFF it consumes, the I/O windows on either side of them, the legacy VGA window and the PCI memory window.
+    /// Without the windows an OS cannot claim the legacy IDE ports or any BAR under the root bus.
+    /// </summary>
+    private byte[] RootBridgeResources()
+    {
+        var r = new List<byte>();
+        // §6.4.3.5.3 Word Address Space Descriptor: type 2 = bus numbers; flags: MinFixed | MaxFixed.
+        WordAddress(r, resourceType: 2, typeFlags: 0, min: 0x00, max: 0xFF);
+        // §6.4.2.5 I/O Port Descriptor: 16-bit decode, 0xCF8, 8 ports.
+        r.AddRange([0x47, 0x01, 0xF8, 0x0C, 0xF8, 0x0C, 0x01, 0x08]);
+        // Word I/O windows (type 1; type flags 3 = ISA and non-ISA ranges).
+        WordAddress(r, resourceType: 1, typeFlags: 3, min: 0x0000, max: 0x0CF7);
+        WordAddress(r, resourceType: 1, typeFlags: 3, min: 0x0D00, max: 0xFFFF);
+        // §6.4.3.5.2 DWord Address Space Descriptor, memory (type 0); type flags: read-write, cacheable.
+        DWordMemory(r, 0x000A_0000, 0x000B_FFFF);
+        if (PciMemoryStart <= PciMemoryEnd) DWordMemory(r, PciMemoryStart, PciMemoryEnd);
+        r.AddRange([0x79, 0x00]); // §6.4.2.9 End Tag (checksum 0: ignored)
+        return r.ToArray();
+
+        static void WordAddress(List<byte> r, byte resourceType, byte typeFlags, ushort min, ushort max)
+        {
+            ushort length = (ushort)(max - min + 1);
+            r.AddRange([0x88, 0x0D, 0x00, resourceType, 0x0C, typeFlags, 0x00, 0x00,
+                (byte)min, (byte)(min >> 8), (byte)max, (byte)(max >> 8), 0x00, 0x00, (byte)length, (byte)(length >> 8)]);
+        }
+
+        static void DWordMemory(List<byte> r, uint min, uint max)
+        {
+            var d = new byte[26];
+            d[0] = 0x87;
+            d[1] = 0x17;
+            d[3] = 0;    // memory
+            d[4] = 0x0C; // MinFixed | MaxFixed, positive decode
+            d[5] = 0x03; // read-write, cacheable
+            BinaryPrimitives.WriteUInt32LittleEndian(d.AsSpan(10), min);
+            BinaryPrimitives.WriteUInt32LittleEndian(d.AsSpan(14), max);
+            BinaryPrimitives.WriteUInt32LittleEndian(d.AsSpan(22), max - min + 1);
+            r.AddRange(d);
+        }
     }
 
     /// <summary>§5.2.12: MADT with processor local APICs, an I/O APIC, two overrides and LINT1 as NMI.</summary>

@@ -491,6 +491,10 @@ public sealed class PcMachine : IDisposable
     {
         if (_kernelLoader is null) return;
         Port92.Write(SystemControlPortA.Port, 1, SystemControlPortA.FastA20); // A20 on, as a boot loader leaves it
+        // What the firmware would have done before a boot loader ran: enable decoding of both IDE channels
+        // (82371SB §2.6.8 IDETIM bit 15, IDE Decode Enable), which OS drivers check before probing a channel.
+        Ide.WriteConfig(Piix3Ide.IdetimOffset, 2, 0x8000);
+        Ide.WriteConfig(Piix3Ide.IdetimOffset + 2, 2, 0x8000);
         _kernelLoader.Boot(Memory, Cpu);
         Core.Cache.Flush();
     }
@@ -620,7 +624,11 @@ public sealed class PcMachine : IDisposable
                 paths.Add($"/pci@i0cf8/ide@1,1/drive@{d.Index >> 1:x}/disk@{d.Index & 1:x}");
         }
         if (paths.Count > 0) FwCfg.SetBootOrder(paths);
-        FwCfg.SetAcpiTables(new AcpiTableBuilder { CpuCount = 1 }.Build());
+        FwCfg.SetAcpiTables(new AcpiTableBuilder
+        {
+            CpuCount = 1,
+            PciMemoryStart = (uint)Math.Min(_config.RamSize, MachineConfig.MaxRamSize),
+        }.Build());
     }
 
     private void FillCmos()

@@ -80,12 +80,44 @@ public class AcpiTableBuilderTests
         Assert.True(IndexOf(aml, s5) >= 0);
         // Scope(\_SB) { Device(PCI0) { ... } }
         Assert.Equal(0x10, aml[0]);
-        int pkg = aml[1];
-        Assert.Equal(new byte[] { 0x5C, (byte)'_', (byte)'S', (byte)'B', (byte)'_' }, aml[2..7]);
-        Assert.Equal(new byte[] { 0x5B, 0x82 }, aml[7..9]);
-        Assert.Equal("PCI0", Encoding.ASCII.GetString(aml, 10, 4));
+        var (pkg, lengthBytes) = PkgLength(aml, 1);
+        int name = 1 + lengthBytes;
+        Assert.Equal(new byte[] { 0x5C, (byte)'_', (byte)'S', (byte)'B', (byte)'_' }, aml[name..(name + 5)]);
+        Assert.Equal(new byte[] { 0x5B, 0x82 }, aml[(name + 5)..(name + 7)]);
+        var (_, deviceLengthBytes) = PkgLength(aml, name + 7);
+        Assert.Equal("PCI0", Encoding.ASCII.GetString(aml, name + 7 + deviceLengthBytes, 4));
         Assert.Equal(1 + pkg, IndexOf(aml, s5)); // scope length covers exactly the device
         Assert.True(IndexOf(aml, [0x08, (byte)'_', (byte)'H', (byte)'I', (byte)'D', 0x0C, 0x41, 0xD0, 0x0A, 0x03]) > 0);
+    }
+
+    /// <summary>ACPI §20.2.4 PkgLength: the lead byte's bits 7–6 give the number of following bytes.</summary>
+    private static (int Length, int Bytes) PkgLength(byte[] aml, int at)
+    {
+        int follow = aml[at] >> 6;
+        if (follow == 0) return (aml[at] & 0x3F, 1);
+        int length = aml[at] & 0x0F;
+        for (int k = 0; k < follow; k++) length |= aml[at + 1 + k] << (4 + 8 * k);
+        return (length, 1 + follow);
+    }
+
+    [Fact]
+    public void RootBridgeCrsDeclaresBusIoAndMemoryWindows()
+    {
+        var a = new AcpiTableBuilder { PciMemoryStart = 0x1000_0000 }.Build();
+        var aml = a.Tables.AsSpan(a.DsdtOffset + 36, Len(a.Tables, a.DsdtOffset) - 36).ToArray();
+        int crs = IndexOf(aml, [0x08, (byte)'_', (byte)'C', (byte)'R', (byte)'S', 0x11]);
+        Assert.True(crs > 0);
+        // Descriptors hand-encoded from ACPI §6.4: WordBusNumber 0-FF, IO(Decode16, 0xCF8, 0xCF8, 1, 8),
+        // WordIO 0-0xCF7 and 0xD00-0xFFFF, DWordMemory A0000-BFFFF and 0x10000000-0xFEBFFFFF, EndTag.
+        byte[] bus = [0x88, 0x0D, 0x00, 0x02, 0x0C, 0x00, 0, 0, 0x00, 0x00, 0xFF, 0x00, 0, 0, 0x00, 0x01];
+        byte[] cfg = [0x47, 0x01, 0xF8, 0x0C, 0xF8, 0x0C, 0x01, 0x08];
+        byte[] io1 = [0x88, 0x0D, 0x00, 0x01, 0x0C, 0x03, 0, 0, 0x00, 0x00, 0xF7, 0x0C, 0, 0, 0xF8, 0x0C];
+        byte[] io2 = [0x88, 0x0D, 0x00, 0x01, 0x0C, 0x03, 0, 0, 0x00, 0x0D, 0xFF, 0xFF, 0, 0, 0x00, 0xF3];
+        byte[] vga = [0x87, 0x17, 0x00, 0x00, 0x0C, 0x03, 0, 0, 0, 0, 0x00, 0x00, 0x0A, 0x00, 0xFF, 0xFF, 0x0B, 0x00, 0, 0, 0, 0, 0x00, 0x00, 0x02, 0x00];
+        byte[] pci = [0x87, 0x17, 0x00, 0x00, 0x0C, 0x03, 0, 0, 0, 0, 0x00, 0x00, 0x00, 0x10, 0xFF, 0xFF, 0xBF, 0xFE, 0, 0, 0, 0, 0x00, 0x00, 0xC0, 0xEE];
+        byte[] all = [.. bus, .. cfg, .. io1, .. io2, .. vga, .. pci, 0x79, 0x00];
+        int at = IndexOf(aml, all);
+        Assert.True(at > crs, "the _CRS buffer holds exactly the expected descriptors");
     }
 
     [Fact]

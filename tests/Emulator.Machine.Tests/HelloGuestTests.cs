@@ -5,26 +5,26 @@ using Xunit.Abstractions;
 
 namespace Emulator.Machine.Tests;
 
-/// <summary>The README's demo guest (guest-tools/demo/boot.asm, built by guest-tools/make-demo.sh) under SeaBIOS.</summary>
-public sealed class DemoGuestTests(ITestOutputHelper output)
+/// <summary>The boot-sector guest (guest-tools/hello/boot.asm, built by guest-tools/make-hello.sh) under SeaBIOS.</summary>
+public sealed class HelloGuestTests(ITestOutputHelper output)
 {
     [SeaBiosFact]
-    public void Demo_guest_greets_echoes_serial_input_and_powers_off()
+    public void Hello_guest_greets_echoes_serial_input_and_powers_off()
     {
         string root = Firmware.RepoRoot;
-        var make = Process.Start(new ProcessStartInfo("bash", $"\"{Path.Combine(root, "guest-tools", "make-demo.sh")}\"")
+        var make = Process.Start(new ProcessStartInfo("bash", $"\"{Path.Combine(root, "guest-tools", "make-hello.sh")}\"")
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         })!;
         string err = make.StandardError.ReadToEnd();
         make.WaitForExit();
-        Assert.True(make.ExitCode == 0, "make-demo.sh failed: " + err);
+        Assert.True(make.ExitCode == 0, "make-hello.sh failed: " + err);
 
         // Run on a copy so the test never touches the artifact a user may be running.
         using var dir = new TempDir();
-        string image = Path.Combine(dir.Path, "demo.raw.s2e");
-        File.Copy(Path.Combine(root, "artifacts", "demo.raw"), image);
+        string image = Path.Combine(dir.Path, "hello.raw.s2e");
+        File.Copy(Path.Combine(root, "artifacts", "hello.raw"), image);
         var transmitted = new MemoryStream();
         var serial = new SerialStreamBackend(null, transmitted, ownsStreams: false, flushEachByte: false);
         serial.Inject(Encoding.ASCII.GetBytes("hello\rp"));

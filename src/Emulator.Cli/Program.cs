@@ -100,7 +100,6 @@ public static class Program
             if (qmpOnStdio) qmp.Start(stdin, stdout);
             else disposables.Add(MonitorSocketServer.Listen("-qmp", qmpSpec, qmp.Serve));
             machine.MonitorAttached = true;
-            qmp.StartWatching();
         }
         if (options.Monitor == "stdio") hmp.Start(stdin, stdout);
         else if (options.Monitor is { } monitorSpec && monitorSpec != "none")

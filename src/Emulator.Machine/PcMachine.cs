@@ -302,7 +302,24 @@ public sealed class PcMachine : IDisposable
     public string? SnapshotImagePath => _disks.FirstOrDefault(d => d is not null)?.Path;
 
     /// <summary>True while the machine does not execute (the monitor's <c>stop</c>, <c>-S</c>, or -no-shutdown after power-off).</summary>
-    public bool Paused { get; set; }
+    public bool Paused
+    {
+        get => _paused;
+        set
+        {
+            if (_paused == value) return;
+            _paused = value;
+            StateChanged?.Invoke();
+        }
+    }
+
+    private bool _paused;
+
+    /// <summary>
+    /// Raised on the thread that made the change, at once, whenever <see cref="Status"/> or <see cref="ResetCount"/>
+    /// changes (stop, cont, a -no-shutdown power-off, any reset): monitors push their events from it instead of polling.
+    /// </summary>
+    public event Action? StateChanged;
 
     /// <summary>"running", "paused" or "shutdown", as <c>info status</c> shows.</summary>
     public string Status => Paused ? (_shutdownPaused ? "shutdown" : "paused") : "running";
@@ -412,6 +429,7 @@ public sealed class PcMachine : IDisposable
         Core.Cache.Flush();
         Cpu.FlushTlb();
         BootKernel(); // direct kernel boot
+        StateChanged?.Invoke();
     }
 
     // ---- direct kernel boot (-kernel/-initrd/-append): KernelLoader places the kernel and starts the CPU at its entry ----
@@ -448,8 +466,9 @@ public sealed class PcMachine : IDisposable
     {
         if (exit.Reason == MachineStopReason.PowerOff && _config.NoShutdown)
         {
-            Paused = true;
             _shutdownPaused = true;
+            if (Paused) StateChanged?.Invoke();
+            Paused = true;
             Cpu.StopRequested = true;
             return;
         }
@@ -460,8 +479,10 @@ public sealed class PcMachine : IDisposable
     /// <summary>Resumes after <c>stop</c> (and after a -no-shutdown power-off).</summary>
     public void Continue()
     {
-        Paused = false;
+        bool wasShutdown = _shutdownPaused;
         _shutdownPaused = false;
+        if (!Paused && wasShutdown) StateChanged?.Invoke();
+        Paused = false;
     }
 
     private void DrainCommands()

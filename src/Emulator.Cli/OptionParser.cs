@@ -326,10 +326,10 @@ public static class OptionParser
         }
         if (value.StartsWith("tcp:", StringComparison.Ordinal))
         {
-            ParseTcp(option, value);
+            ParseSerialTcp(option, value);
             return;
         }
-        throw new EmulatorException($"{option}: character device '{value}' is not supported (stdio, file:PATH, tcp:HOST:PORT,server, null{(allowMonitorMux ? ", mon:stdio" : "")})");
+        throw new EmulatorException($"{option}: character device '{value}' is not supported (stdio, file:PATH, tcp:HOST:PORT[,server], null{(allowMonitorMux ? ", mon:stdio" : "")})");
     }
 
     /// <summary>
@@ -358,6 +358,17 @@ public static class OptionParser
     /// <summary>tcp:[HOST]:PORT,server[,nowait|,wait=off]: the host address (null = loopback) and port.</summary>
     public static (string? Host, int Port) ParseTcp(string option, string value)
     {
+        var (host, port, server) = ParseSerialTcp(option, value);
+        if (!server) throw new EmulatorException($"{option}: only TCP server mode is supported (add ',server')");
+        return (host, port);
+    }
+
+    /// <summary>
+    /// A TCP character device as QEMU reads it: <c>tcp:[HOST]:PORT,server[,nowait]</c> listens; without <c>server</c>
+    /// it is a client that connects out to HOST:PORT (HOST empty = localhost; the port must not be 0).
+    /// </summary>
+    public static (string? Host, int Port, bool Server) ParseSerialTcp(string option, string value)
+    {
         var l = OptionList.Parse(option, value["tcp:".Length..], "address");
         l.CheckKeys("address", "server", "nowait", "wait", "telnet", "nodelay");
         string address = l.Get("address") ?? "";
@@ -366,9 +377,10 @@ public static class OptionParser
         string host = address[..colon];
         if (!int.TryParse(address[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535)
             throw new EmulatorException($"{option}: invalid TCP port in '{value}'");
-        if (l.GetBool("server") != true) throw new EmulatorException($"{option}: only TCP server mode is supported (add ',server')");
+        bool server = l.GetBool("server") == true;
         if (l.GetBool("telnet") == true) throw new EmulatorException($"{option}: telnet mode is not supported");
-        return (host.Length == 0 ? null : host, port);
+        if (!server && port == 0) throw new EmulatorException($"{option}: a TCP client needs a port other than 0 ('{value}')");
+        return (host.Length == 0 ? null : host, port, server);
     }
 
     private static void ParseDevice(EmuOptions o, string value)

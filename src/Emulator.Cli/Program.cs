@@ -100,7 +100,6 @@ public static class Program
             if (qmpOnStdio) qmp.Start(stdin, stdout);
             else disposables.Add(MonitorSocketServer.Listen("-qmp", qmpSpec, qmp.Serve));
             machine.MonitorAttached = true;
-            qmp.StartWatching();
         }
         if (options.Monitor == "stdio") hmp.Start(stdin, stdout);
         else if (options.Monitor is { } monitorSpec && monitorSpec != "none")
@@ -157,6 +156,29 @@ public static class Program
         }
     }
 
+    /// <summary>-serial tcp:HOST:PORT (no <c>server</c>): connects out at start-up, as QEMU does; a refused connection is an error.</summary>
+    private static ISerialBackend ConnectSerial(string host, int port)
+    {
+        var client = new TcpClient { NoDelay = true };
+        try
+        {
+            if (!client.ConnectAsync(host, port).Wait(TimeSpan.FromSeconds(10)))
+                throw new EmulatorException($"-serial: timed out connecting to {host}:{port}");
+            var stream = client.GetStream();
+            return new SerialStreamBackend(stream, stream, ownsStreams: true, flushEachByte: false);
+        }
+        catch (AggregateException e) when (e.InnerException is SocketException se)
+        {
+            client.Dispose();
+            throw new EmulatorException($"-serial: could not connect to {host}:{port}: {se.Message}", se);
+        }
+        catch (EmulatorException)
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
     private static ISerialBackend CreateSerial(string spec, TextWriter stdout, List<IDisposable> disposables)
     {
         switch (spec)
@@ -180,7 +202,8 @@ public static class Program
                 throw new EmulatorException($"-serial: could not open '{path}': {e.Message}", e);
             }
         }
-        var (host, port) = OptionParser.ParseTcp("-serial", spec);
+        var (host, port, server) = OptionParser.ParseSerialTcp("-serial", spec);
+        if (!server) return ConnectSerial(host ?? "localhost", port);
         IPAddress? address = null;
         if (host is not null && !IPAddress.TryParse(host, out address))
         {
@@ -213,7 +236,7 @@ public static class Program
         "  -cpu qemu32|core2duo|pentium     -smp 1     -bios FILE (SeaBIOS bios-256k.bin)\n" +
         "  -boot [order=]DRIVES      boot order (c disk, d CD-ROM, a floppy, n network)\n" +
         "  -nographic | -display none\n" +
-        "  -serial stdio|file:PATH|tcp:[HOST]:PORT,server|null|mon:stdio\n" +
+        "  -serial stdio|file:PATH|tcp:[HOST]:PORT[,server]|null|mon:stdio (tcp without server connects out)\n" +
         "  -monitor stdio|none|tcp:HOST:PORT,server,nowait|unix:PATH,server,nowait   -debugcon file:PATH|stdio\n" +
         "  -qmp stdio|tcp:HOST:PORT,server,nowait|unix:PATH,server,nowait\n" +
         "  -device isa-debug-exit[,iobase=0xf4][,iosize=0x04]   (exit code (value << 1) | 1)\n" +

@@ -32,6 +32,9 @@ public sealed class QmpMonitor
         _hmp = hmp;
         _lastStatus = machine.Status;
         _lastResets = machine.ResetCount;
+        // Events are pushed the moment the machine changes state (on the thread that changed it: the machine thread
+        // for guest resets and power-offs, the monitor's command for stop/cont), never found by polling.
+        machine.StateChanged += CheckState;
         var previous = hmp.AfterCommand;
         hmp.AfterCommand = () =>
         {
@@ -41,10 +44,17 @@ public sealed class QmpMonitor
     }
 
     /// <summary>
-    /// Compares the machine's state with what clients last heard and sends STOP/RESUME/RESET/SHUTDOWN. Call on the
-    /// machine thread (after commands, and periodically through <see cref="StartWatching"/>).
+    /// Compares the machine's state with what clients last heard and sends STOP/RESUME/RESET/SHUTDOWN; called from
+    /// <see cref="PcMachine.StateChanged"/> and after each command (idempotent).
     /// </summary>
     public void CheckState()
+    {
+        lock (_stateGate) CheckStateLocked();
+    }
+
+    private readonly object _stateGate = new();
+
+    private void CheckStateLocked()
     {
         if (_machine.ResetCount != _lastResets)
         {
@@ -57,21 +67,6 @@ public sealed class QmpMonitor
         if (status == "running") SendEvent("RESUME", null);
         else if (_lastStatus == "running") SendEvent("STOP", null);
         _lastStatus = status;
-    }
-
-    /// <summary>Checks the machine's state every 50 ms (guest resets and -no-shutdown power-offs happen without a command).</summary>
-    public void StartWatching()
-    {
-        var thread = new Thread(() =>
-        {
-            while (true)
-            {
-                Thread.Sleep(50);
-                if (_hmp.OnMachine(() => { CheckState(); return true; }) != true) return;
-            }
-        })
-        { IsBackground = true, Name = "qmp watch" };
-        thread.Start();
     }
 
     /// <summary>The machine stopped with <paramref name="exit"/>: SHUTDOWN for power-off and quit (QEMU's reasons).</summary>

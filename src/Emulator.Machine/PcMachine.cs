@@ -286,22 +286,36 @@ public sealed class PcMachine : IDisposable
     private void RemapVgaBars()
     {
         if (Vga is null || VgaPci is null) return;
-        Remap(ref _lfbMapping, VgaPci.FramebufferAddress, (ulong)Vga.VramSize, Vga.LinearFramebuffer);
-        Remap(ref _vgaMmioMapping, VgaPci.MmioAddress, 0x1000, VgaPci.MmioRegion);
+        // Both BARs are unmapped, then mapped again where they now are (they may overlap each other, or the BIOS ROM,
+        // which shows again when they move away); code translated from any of those frames is dropped.
+        Unmap(ref _lfbMapping);
+        Unmap(ref _vgaMmioMapping);
+        Map(ref _lfbMapping, VgaPci.FramebufferAddress, (ulong)Vga.VramSize, Vga.LinearFramebuffer);
+        Map(ref _vgaMmioMapping, VgaPci.MmioAddress, 0x1000, VgaPci.MmioRegion);
         Cpu.FlushTlb();
     }
 
-    private void Remap(ref (ulong Address, ulong Size)? current, uint address, ulong size, IMmioHandler handler)
+    private void Unmap(ref (ulong Address, ulong Size)? current)
     {
-        if (current is { } old && (old.Address != address || address == 0))
-        {
-            Memory.Unmap(old.Address, old.Size);
-            current = null;
-        }
+        if (current is not { } old) return;
+        Memory.Unmap(old.Address, old.Size);
+        InvalidateFrames(old.Address, old.Size);
+        current = null;
+    }
+
+    private void Map(ref (ulong Address, ulong Size)? current, uint address, ulong size, IMmioHandler handler)
+    {
         // A BAR is only mapped where it fits below 4 GiB and above RAM (a guest can program nonsense; it then reaches nothing).
-        if (address == 0 || current is not null || address < Memory.RamSize || (ulong)address + size > 1ul << 32) return;
+        if (address == 0 || address < Memory.RamSize || (ulong)address + size > 1ul << 32) return;
         Memory.MapMmio(address, size, handler);
+        InvalidateFrames(address, size);
         current = (address, size);
+    }
+
+    private void InvalidateFrames(ulong address, ulong size)
+    {
+        for (ulong f = address >> PhysicalMemory.PageShift; f < (address + size + PhysicalMemory.PageSize - 1) >> PhysicalMemory.PageShift; f++)
+            Core.Cache.InvalidateFrame(f);
     }
 
     /// <summary>PCI subsystem vendor / ID that QEMU gives its devices (Red Hat, "QEMU virtual machine"); SeaBIOS checks them.</summary>
@@ -369,7 +383,24 @@ public sealed class PcMachine : IDisposable
     public string? SnapshotImagePath => _disks.FirstOrDefault(d => d is not null)?.Path;
 
     /// <summary>True while the machine does not execute (the monitor's <c>stop</c>, <c>-S</c>, or -no-shutdown after power-off).</summary>
-    public bool Paused { get; set; }
+    public bool Paused
+    {
+        get => _paused;
+        set
+        {
+            if (_paused == value) return;
+            _paused = value;
+            StateChanged?.Invoke();
+        }
+    }
+
+    private bool _paused;
+
+    /// <summary>
+    /// Raised on the thread that made the change, at once, whenever <see cref="Status"/> or <see cref="ResetCount"/>
+    /// changes (stop, cont, a -no-shutdown power-off, any reset): monitors push their events from it instead of polling.
+    /// </summary>
+    public event Action? StateChanged;
 
     /// <summary>"running", "paused" or "shutdown", as <c>info status</c> shows.</summary>
     public string Status => Paused ? (_shutdownPaused ? "shutdown" : "paused") : "running";
@@ -479,6 +510,7 @@ public sealed class PcMachine : IDisposable
         Core.Cache.Flush();
         Cpu.FlushTlb();
         BootKernel(); // direct kernel boot
+        StateChanged?.Invoke();
     }
 
     // ---- direct kernel boot (-kernel/-initrd/-append): KernelLoader places the kernel and starts the CPU at its entry ----
@@ -519,8 +551,9 @@ public sealed class PcMachine : IDisposable
     {
         if (exit.Reason == MachineStopReason.PowerOff && _config.NoShutdown)
         {
-            Paused = true;
             _shutdownPaused = true;
+            if (Paused) StateChanged?.Invoke();
+            Paused = true;
             Cpu.StopRequested = true;
             return;
         }
@@ -531,8 +564,10 @@ public sealed class PcMachine : IDisposable
     /// <summary>Resumes after <c>stop</c> (and after a -no-shutdown power-off).</summary>
     public void Continue()
     {
-        Paused = false;
+        bool wasShutdown = _shutdownPaused;
         _shutdownPaused = false;
+        if (!Paused && wasShutdown) StateChanged?.Invoke();
+        Paused = false;
     }
 
     private void DrainCommands()

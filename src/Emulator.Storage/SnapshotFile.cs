@@ -37,6 +37,7 @@ public static class SnapshotFile
     {
         ArgumentNullException.ThrowIfNull(machineConfig);
         var path = PathFor(imagePath, name);
+        RemoveStaleTemporaries(imagePath);
         var info = new SnapshotInfo
         {
             Name = name,
@@ -93,6 +94,7 @@ public static class SnapshotFile
     public static IReadOnlyList<SnapshotInfo> List(string imagePath)
     {
         var result = new List<SnapshotInfo>();
+        RemoveStaleTemporaries(imagePath);
         foreach (var (file, name) in Candidates(imagePath))
         {
             try
@@ -146,6 +148,114 @@ public static class SnapshotFile
         {
             throw new StorageException($"could not delete snapshot '{name}': {ex.Message}", ex);
         }
+    }
+
+    /// <summary>How old (last write) a temporary file must be before a sweep considers it (covers a writer between create and lock).</summary>
+    public static readonly TimeSpan StaleTemporaryAge = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Deletes hidden temporary files a savevm left beside the image when it was killed mid-write
+    /// (<c>.&lt;image file name&gt;.&lt;NAME&gt;.tmp-&lt;12 hex digits&gt;</c>, our own naming only): a file is removed only
+    /// when no live writer holds its lock (the writer keeps it open with an exclusive lock until it is renamed into
+    /// place; a killed process's lock is gone), it was last written at least <paramref name="minimumAge"/>
+    /// (default <see cref="StaleTemporaryAge"/>) ago, it is a regular file, and it is empty or starts with the snapshot
+    /// magic. Returns the paths removed; never throws for a file it cannot remove.
+    /// </summary>
+    public static IReadOnlyList<string> RemoveStaleTemporaries(string imagePath, TimeSpan? minimumAge = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(imagePath);
+        var full = Path.GetFullPath(imagePath);
+        var directory = Path.GetDirectoryName(full)!;
+        var prefix = "." + Path.GetFileName(full) + ".";
+        var age = minimumAge ?? StaleTemporaryAge;
+        var removed = new List<string>();
+        IEnumerable<string> files;
+        try
+        {
+            files = Directory.EnumerateFiles(directory, "." + "*" + SnapshotWriter.TempMarker + "*").ToList();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return removed;
+        }
+
+        Span<byte> head = stackalloc byte[SnapshotFormat.Magic.Length];
+        foreach (var file in files)
+        {
+            if (!IsOwnTemporaryName(Path.GetFileName(file), prefix))
+            {
+                continue;
+            }
+
+            try
+            {
+                var fileInfo = new FileInfo(file);
+                if (fileInfo.LinkTarget is not null || (fileInfo.Attributes & FileAttributes.ReparsePoint) != 0)
+                {
+                    continue;
+                }
+
+                if (DateTime.UtcNow - fileInfo.LastWriteTimeUtc < age)
+                {
+                    continue;
+                }
+
+                // Exclusive open: fails while a live writer holds its lock. Only a file that is empty or starts with
+                // (a prefix of) the snapshot magic is ours; it is deleted while the lock is held (Unix) or just after.
+                using (var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1))
+                {
+                    int read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+                    if (!head[..read].SequenceEqual(SnapshotFormat.Magic[..read]))
+                    {
+                        continue;
+                    }
+
+                    if (!OperatingSystem.IsWindows())
+                    {
+                        File.Delete(file);
+                    }
+                }
+
+                if (OperatingSystem.IsWindows())
+                {
+                    File.Delete(file);
+                }
+
+                removed.Add(file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Locked by a live writer, or gone already: leave it.
+            }
+        }
+
+        return removed;
+    }
+
+    private static bool IsOwnTemporaryName(string fileName, string prefix)
+    {
+        if (!fileName.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        int marker = fileName.LastIndexOf(SnapshotWriter.TempMarker, StringComparison.Ordinal);
+        if (marker <= prefix.Length || fileName.Length - marker - SnapshotWriter.TempMarker.Length != SnapshotWriter.TempIdLength)
+        {
+            return false;
+        }
+
+        var id = fileName.AsSpan(marker + SnapshotWriter.TempMarker.Length);
+        foreach (var c in id)
+        {
+            if (c is not (>= '0' and <= '9' or >= 'a' and <= 'f'))
+            {
+                return false;
+            }
+        }
+
+        var name = fileName[prefix.Length..marker];
+        return name.Length <= 200 && name is not ("." or "..") && !name.Any(c => c is '/' or '\\' || char.IsControl(c));
     }
 
     private static bool HasMagic(string file)

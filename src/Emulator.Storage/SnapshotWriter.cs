@@ -21,11 +21,15 @@ public sealed class SnapshotWriter : IDisposable
     private bool _committed;
     private bool _disposed;
 
+    /// <summary>Temporary files are named <c>.&lt;final file name&gt;.tmp-&lt;12 lower-case hex digits&gt;</c>.</summary>
+    internal const string TempMarker = ".tmp-";
+    internal const int TempIdLength = 12;
+
     internal SnapshotWriter(string finalPath, SnapshotInfo info)
     {
         _finalPath = finalPath;
         var directory = Path.GetDirectoryName(finalPath)!;
-        _tempPath = Path.Combine(directory, "." + Path.GetFileName(finalPath) + ".tmp-" + Guid.NewGuid().ToString("N")[..12]);
+        _tempPath = Path.Combine(directory, "." + Path.GetFileName(finalPath) + TempMarker + Guid.NewGuid().ToString("N")[..TempIdLength]);
         try
         {
             _file = new FileStream(_tempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
@@ -140,8 +144,17 @@ public sealed class SnapshotWriter : IDisposable
             BinaryPrimitives.WriteInt64LittleEndian(footer[24..], directoryOffset + directory.Length + SnapshotFormat.FooterSize);
             _file.Write(footer);
             _file.Flush(flushToDisk: true);
-            _file.Dispose();
-            File.Move(_tempPath, _finalPath, overwrite: true);
+            if (OperatingSystem.IsWindows())
+            {
+                _file.Dispose();
+                File.Move(_tempPath, _finalPath, overwrite: true);
+            }
+            else
+            {
+                // Renamed while still open (and locked), so a stale-temporary sweep never sees it unlocked.
+                File.Move(_tempPath, _finalPath, overwrite: true);
+                _file.Dispose();
+            }
         });
         _committed = true;
         NativeFile.SyncDirectory(Path.GetDirectoryName(_finalPath)!);

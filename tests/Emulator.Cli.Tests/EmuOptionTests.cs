@@ -114,10 +114,12 @@ public sealed class EmuOptionTests
     [InlineData("file:/tmp/serial.log")]
     [InlineData("tcp::4444,server,nowait")]
     [InlineData("tcp:127.0.0.1:4444,server=on,wait=off")]
+    [InlineData("tcp::4444")]
+    [InlineData("tcp:example.org:4444")]
     public void Serial_back_ends(string spec) => Assert.Equal(spec, Parse("-serial", spec).Serial);
 
     [Theory]
-    [InlineData("tcp::4444", "only TCP server mode is supported")]
+    [InlineData("tcp::0", "a TCP client needs a port other than 0")]
     [InlineData("tcp:4444,server", "tcp: needs HOST:PORT")]
     [InlineData("tcp::99999,server", "invalid TCP port")]
     [InlineData("pty", "character device 'pty' is not supported")]

@@ -105,13 +105,16 @@ public sealed unsafe class PhysicalMemory : IDmaMemory, IDisposable
         }
     }
 
-    /// <summary>Returns a range to plain RAM (below <see cref="RamSize"/>) or to unassigned space.</summary>
+    /// <summary>
+    /// Returns a range to plain RAM (below <see cref="RamSize"/>), to the ROM an MMIO mapping covered (a PCI BAR the
+    /// guest moved over the BIOS: the ROM shows again when it moves away), or to unassigned space.
+    /// </summary>
     public void Unmap(ulong address, ulong size)
     {
         CheckRange(address, size);
         for (ulong f = address >> PageShift; f < (address + size + PageSize - 1) >> PageShift; f++)
         {
-            _kind[f] = (f << PageShift) < RamSize ? FrameKind.Ram : FrameKind.Unassigned;
+            _kind[f] = (f << PageShift) < RamSize ? FrameKind.Ram : _romPtr[f] != 0 ? FrameKind.Rom : FrameKind.Unassigned;
             _mmio[f] = null;
             _shadowWriteIgnored[f] = false;
         }

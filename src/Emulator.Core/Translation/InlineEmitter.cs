@@ -44,7 +44,24 @@ internal sealed class InlineEmitter
     private static readonly MethodInfo MWriteSlow = typeof(Mmu).GetMethod(nameof(Mmu.WriteSlow))!;
     private static readonly MethodInfo MCarryOf = typeof(LazyFlags).GetMethod(nameof(LazyFlags.CarryOf))!;
     private static readonly MethodInfo MCondition = typeof(LazyFlags).GetMethod(nameof(LazyFlags.Condition))!;
+    private static readonly MethodInfo MCarryIn = typeof(InlineOps).GetMethod(nameof(InlineOps.CarryIn))!;
+    private static readonly MethodInfo MSetCarry = typeof(InlineOps).GetMethod(nameof(InlineOps.SetCarry))!;
+    private static readonly MethodInfo MMul = typeof(InlineOps).GetMethod(nameof(InlineOps.Mul))!;
+    private static readonly MethodInfo MImul1 = typeof(InlineOps).GetMethod(nameof(InlineOps.Imul1))!;
+    private static readonly MethodInfo MImul = typeof(InlineOps).GetMethod(nameof(InlineOps.Imul))!;
+    private static readonly MethodInfo MShift = typeof(InlineOps).GetMethod(nameof(InlineOps.Shift))!;
+    private static readonly MethodInfo MCommitShift = typeof(InlineOps).GetMethod(nameof(InlineOps.CommitShift))!;
     private static readonly MethodInfo MRaiseGp0 = typeof(InlineEmitter).GetMethod(nameof(RaiseGp0), BindingFlags.NonPublic | BindingFlags.Static)!;
+
+    private static readonly bool[] IsCmov = MnemonicsStartingWith("Cmov");
+    private static readonly bool[] IsSet = MnemonicsStartingWith("Set");
+
+    private static bool[] MnemonicsStartingWith(string prefix)
+    {
+        var t = new bool[Enum.GetValues<Mnemonic>().Length + 1];
+        foreach (var m in Enum.GetValues<Mnemonic>()) t[(int)m] = m.ToString().StartsWith(prefix, StringComparison.Ordinal);
+        return t;
+    }
 
     private static FieldInfo F(string name) => typeof(CpuState).GetField(name) ?? throw new MissingFieldException(nameof(CpuState), name);
 
@@ -108,6 +125,20 @@ internal sealed class InlineEmitter
             case Mnemonic.Movzx: return Extend(ref ins, false);
             case Mnemonic.Movsx: return Extend(ref ins, true);
             case Mnemonic.Nop: return Result.Handled;
+            case Mnemonic.Adc: return AdcSbb(ref ins, true, flagsDead);
+            case Mnemonic.Sbb: return AdcSbb(ref ins, false, flagsDead);
+            case Mnemonic.Neg: return Neg(ref ins, flagsDead);
+            case Mnemonic.Not: return Not(ref ins);
+            case Mnemonic.Mul: return Mul(ref ins, false, flagsDead);
+            case Mnemonic.Imul: return ins.OpCount == 1 ? Mul(ref ins, true, flagsDead) : Imul(ref ins, flagsDead);
+            case Mnemonic.Shl:
+            case Mnemonic.Sal: return ShiftOp(ref ins, InlineOps.Shl, flagsDead);
+            case Mnemonic.Shr: return ShiftOp(ref ins, InlineOps.Shr, flagsDead);
+            case Mnemonic.Sar: return ShiftOp(ref ins, InlineOps.Sar, flagsDead);
+            case Mnemonic.Rol: return ShiftOp(ref ins, InlineOps.Rol, flagsDead);
+            case Mnemonic.Ror: return ShiftOp(ref ins, InlineOps.Ror, flagsDead);
+            case Mnemonic.Xchg: return Xchg(ref ins);
+            case Mnemonic.Bt: return Bt(ref ins);
             case Mnemonic.Push: return Push(ref ins);
             case Mnemonic.Pop: return Pop(ref ins);
             case Mnemonic.Jmp when ins.IsJmpShortOrNear && last:
@@ -148,6 +179,8 @@ internal sealed class InlineEmitter
                     return Result.Terminated;
                 }
         }
+        if (ins.ConditionCode != ConditionCode.None && IsCmov[(int)ins.Mnemonic]) return Cmovcc(ref ins);
+        if (ins.ConditionCode != ConditionCode.None && IsSet[(int)ins.Mnemonic]) return Setcc(ref ins);
         if (ins.IsJccShortOrNear && last)
         {
             uint target = (uint)ins.NearBranchTarget & _ipMask;
@@ -267,6 +300,274 @@ internal sealed class InlineEmitter
         _producer = (kind, size, a, one, r);
         EndOfStoringInstruction(ref ins);
         return Result.Handled;
+    }
+
+    /// <summary>Pushes CF (0 or 1): from the block's last producer when it is known, else from the recorded flags.</summary>
+    private void EmitCarryIn()
+    {
+        if (_producer is { Kind: LazyFlags.KindSub or LazyFlags.KindAdd or LazyFlags.KindLogic } p)
+        {
+            if (p.Kind == LazyFlags.KindLogic) _il.Emit(OpCodes.Ldc_I4_0);
+            else
+            {
+                // SUB/CMP: borrow = a < b; ADD: carry = r < a (operands and result masked to the size).
+                _il.Emit(OpCodes.Ldloc, p.Kind == LazyFlags.KindSub ? p.A : p.R);
+                _il.Emit(OpCodes.Ldloc, p.Kind == LazyFlags.KindSub ? p.B : p.A);
+                _il.Emit(OpCodes.Clt_Un);
+            }
+            return;
+        }
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Call, MCarryIn);
+    }
+
+    /// <summary>ADC/SBB: r = a ± b ± CF; recorded as ADD/SUB or, with a carry-in, ADC/SBB (kind + 1, i.e. op + 3).</summary>
+    private Result AdcSbb(ref Instruction ins, bool add, bool flagsDead)
+    {
+        if (!SimpleOperand(ins, 0) || !SimpleOperand(ins, 1)) return Result.NotHandled;
+        int size = Operands.OperandSize(ins, 0);
+        uint mask = SizeMask(size);
+        var a = _il.DeclareLocal(typeof(uint));
+        var b = _il.DeclareLocal(typeof(uint));
+        var c = _il.DeclareLocal(typeof(uint));
+        var r = _il.DeclareLocal(typeof(uint));
+        EmitCarryIn();
+        _il.Emit(OpCodes.Stloc, c);
+        if (!LoadOperand(ref ins, 0, size)) return Result.NotHandled;
+        _il.Emit(OpCodes.Stloc, a);
+        if (!LoadOperand(ref ins, 1, size)) return Result.NotHandled;
+        EmitMask(mask);
+        _il.Emit(OpCodes.Stloc, b);
+        _il.Emit(OpCodes.Ldloc, a);
+        _il.Emit(OpCodes.Ldloc, b);
+        _il.Emit(add ? OpCodes.Add : OpCodes.Sub);
+        _il.Emit(OpCodes.Ldloc, c);
+        _il.Emit(add ? OpCodes.Add : OpCodes.Sub);
+        EmitMask(mask);
+        _il.Emit(OpCodes.Stloc, r);
+        StoreOperand(ref ins, 0, size, r);
+        if (!flagsDead)
+        {
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldc_I4, (int)LazyFlags.Op(add ? LazyFlags.KindAdd : LazyFlags.KindSub, size));
+            _il.Emit(OpCodes.Ldloc, c);
+            _il.Emit(OpCodes.Ldc_I4_3);
+            _il.Emit(OpCodes.Mul);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Stfld, FLazyOp);
+            StoreLazyOperands(a, b, r);
+        }
+        _producer = null;
+        EndOfStoringInstruction(ref ins);
+        return Result.Handled;
+    }
+
+    private Result Neg(ref Instruction ins, bool flagsDead)
+    {
+        if (!SimpleOperand(ins, 0)) return Result.NotHandled;
+        int size = Operands.OperandSize(ins, 0);
+        uint mask = SizeMask(size);
+        var a = _il.DeclareLocal(typeof(uint));
+        var b = _il.DeclareLocal(typeof(uint));
+        var r = _il.DeclareLocal(typeof(uint));
+        if (!LoadOperand(ref ins, 0, size)) return Result.NotHandled;
+        _il.Emit(OpCodes.Stloc, b);
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Stloc, a);
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Ldloc, b);
+        _il.Emit(OpCodes.Sub);
+        EmitMask(mask);
+        _il.Emit(OpCodes.Stloc, r);
+        StoreOperand(ref ins, 0, size, r);
+        if (!flagsDead) StoreLazy(LazyFlags.KindSub, size, a, b, r);
+        _producer = (LazyFlags.KindSub, size, a, b, r);
+        EndOfStoringInstruction(ref ins);
+        return Result.Handled;
+    }
+
+    private Result Not(ref Instruction ins)
+    {
+        if (!SimpleOperand(ins, 0)) return Result.NotHandled;
+        int size = Operands.OperandSize(ins, 0);
+        var r = _il.DeclareLocal(typeof(uint));
+        if (!LoadOperand(ref ins, 0, size)) return Result.NotHandled;
+        _il.Emit(OpCodes.Not);
+        EmitMask(SizeMask(size));
+        _il.Emit(OpCodes.Stloc, r);
+        StoreOperand(ref ins, 0, size, r);
+        EndOfStoringInstruction(ref ins);
+        return Result.Handled; // flags untouched: the producer stays valid
+    }
+
+    /// <summary>MUL/IMUL r/m (one operand): the source loads inline, the multiply is one direct call.</summary>
+    private Result Mul(ref Instruction ins, bool signed, bool flagsDead)
+    {
+        if (!SimpleOperand(ins, 0)) return Result.NotHandled;
+        int size = Operands.OperandSize(ins, 0);
+        var b = _il.DeclareLocal(typeof(uint));
+        if (!LoadOperand(ref ins, 0, size)) return Result.NotHandled;
+        _il.Emit(OpCodes.Stloc, b);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4, size);
+        _il.Emit(OpCodes.Ldloc, b);
+        _il.Emit(flagsDead ? OpCodes.Ldc_I4_0 : OpCodes.Ldc_I4_1);
+        _il.Emit(OpCodes.Call, signed ? MImul1 : MMul);
+        _producer = null;
+        return Result.Handled;
+    }
+
+    /// <summary>IMUL r, r/m and IMUL r, r/m, imm.</summary>
+    private Result Imul(ref Instruction ins, bool flagsDead)
+    {
+        int src1 = ins.OpCount == 3 ? 1 : 0, src2 = ins.OpCount == 3 ? 2 : 1;
+        if (!SimpleOperand(ins, 0) || !SimpleOperand(ins, src1) || !SimpleOperand(ins, src2)) return Result.NotHandled;
+        int size = Operands.OperandSize(ins, 0);
+        var a = _il.DeclareLocal(typeof(uint));
+        var b = _il.DeclareLocal(typeof(uint));
+        if (!LoadOperand(ref ins, src1, size)) return Result.NotHandled;
+        _il.Emit(OpCodes.Stloc, a);
+        if (!LoadOperand(ref ins, src2, size)) return Result.NotHandled;
+        _il.Emit(OpCodes.Stloc, b);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4, size);
+        _il.Emit(OpCodes.Ldloc, a);
+        _il.Emit(OpCodes.Ldloc, b);
+        _il.Emit(flagsDead ? OpCodes.Ldc_I4_0 : OpCodes.Ldc_I4_1);
+        _il.Emit(OpCodes.Call, MImul);
+        _il.Emit(OpCodes.Stloc, _val);
+        StoreReg(ins.Op0Register, _val);
+        _producer = null;
+        return Result.Handled;
+    }
+
+    /// <summary>
+    /// SHL/SHR/SAR/ROL/ROR by 1, imm8 or CL. A count of 0 (after masking to 5 bits) changes nothing, not even the
+    /// flags, and does not write the destination; flags are committed after the store (which may fault).
+    /// </summary>
+    private Result ShiftOp(ref Instruction ins, int kind, bool flagsDead)
+    {
+        if (!SimpleOperand(ins, 0)) return Result.NotHandled;
+        int size = Operands.OperandSize(ins, 0);
+        int constCount = -1;
+        if (ins.OpCount < 2) constCount = 1;
+        else if (ins.Op1Kind == OpKind.Immediate8) constCount = ins.Immediate8 & 0x1F;
+        else if (ins.Op1Kind != OpKind.Register || ins.Op1Register != Register.CL) return Result.NotHandled;
+        if (constCount == 0) return Result.NotHandled;
+        var a = _il.DeclareLocal(typeof(uint));
+        var count = _il.DeclareLocal(typeof(uint));
+        var r = _il.DeclareLocal(typeof(uint));
+        var fl = _il.DeclareLocal(typeof(uint));
+        var skip = _il.DefineLabel();
+        if (!LoadOperand(ref ins, 0, size)) return Result.NotHandled;
+        _il.Emit(OpCodes.Stloc, a);
+        if (constCount > 0) _il.Emit(OpCodes.Ldc_I4, constCount);
+        else
+        {
+            LoadReg(Register.CL);
+            _il.Emit(OpCodes.Ldc_I4, 0x1F);
+            _il.Emit(OpCodes.And);
+        }
+        _il.Emit(OpCodes.Stloc, count);
+        if (constCount < 0)
+        {
+            _il.Emit(OpCodes.Ldloc, count);
+            _il.Emit(OpCodes.Brfalse, skip);
+        }
+        _il.Emit(OpCodes.Ldc_I4, kind);
+        _il.Emit(OpCodes.Ldc_I4, size);
+        _il.Emit(OpCodes.Ldloc, a);
+        _il.Emit(OpCodes.Ldloc, count);
+        _il.Emit(OpCodes.Ldloca, fl);
+        _il.Emit(OpCodes.Call, MShift);
+        _il.Emit(OpCodes.Stloc, r);
+        StoreOperand(ref ins, 0, size, r);
+        if (!flagsDead || kind >= InlineOps.Rol)
+        {
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldc_I4, kind);
+            _il.Emit(OpCodes.Ldc_I4, size);
+            _il.Emit(OpCodes.Ldloc, r);
+            _il.Emit(OpCodes.Ldloc, fl);
+            _il.Emit(OpCodes.Call, MCommitShift);
+        }
+        _il.MarkLabel(skip);
+        _producer = null;
+        EndOfStoringInstruction(ref ins);
+        return Result.Handled;
+    }
+
+    /// <summary>XCHG between general registers (the memory forms are locked and stay with the helper).</summary>
+    private Result Xchg(ref Instruction ins)
+    {
+        if (ins.Op0Kind != OpKind.Register || ins.Op1Kind != OpKind.Register) return Result.NotHandled;
+        var r0 = ins.Op0Register;
+        var r1 = ins.Op1Register;
+        if (!(r0.IsGPR8() || r0.IsGPR16() || r0.IsGPR32()) || !(r1.IsGPR8() || r1.IsGPR16() || r1.IsGPR32())) return Result.NotHandled;
+        var a = _il.DeclareLocal(typeof(uint));
+        var b = _il.DeclareLocal(typeof(uint));
+        LoadReg(r0);
+        _il.Emit(OpCodes.Stloc, a);
+        LoadReg(r1);
+        _il.Emit(OpCodes.Stloc, b);
+        StoreReg(r0, b);
+        StoreReg(r1, a);
+        return Result.Handled;
+    }
+
+    /// <summary>BT r, r/imm8: CF ← the selected bit (offset modulo the operand size); the other flags are kept.</summary>
+    private Result Bt(ref Instruction ins)
+    {
+        if (ins.Op0Kind != OpKind.Register || !SimpleOperand(ins, 0) || !SimpleOperand(ins, 1)) return Result.NotHandled;
+        int size = Operands.OperandSize(ins, 0);
+        var v = _il.DeclareLocal(typeof(uint));
+        LoadReg(ins.Op0Register);
+        _il.Emit(OpCodes.Stloc, v);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldloc, v);
+        if (ins.Op1Kind == OpKind.Register) LoadReg(ins.Op1Register);
+        else _il.Emit(OpCodes.Ldc_I4, (int)(ins.Immediate8 & 0xFF));
+        _il.Emit(OpCodes.Ldc_I4, size * 8 - 1);
+        _il.Emit(OpCodes.And);
+        _il.Emit(OpCodes.Shr_Un);
+        _il.Emit(OpCodes.Call, MSetCarry);
+        _producer = null;
+        return Result.Handled;
+    }
+
+    /// <summary>CMOVcc r, r/m: the source is read (and may fault) whatever the condition.</summary>
+    private Result Cmovcc(ref Instruction ins)
+    {
+        if (ins.Op0Kind != OpKind.Register || !SimpleOperand(ins, 0) || !SimpleOperand(ins, 1)) return Result.NotHandled;
+        int size = Operands.OperandSize(ins, 0);
+        var v = _il.DeclareLocal(typeof(uint));
+        var skip = _il.DefineLabel();
+        if (!LoadOperand(ref ins, 1, size)) return Result.NotHandled;
+        _il.Emit(OpCodes.Stloc, v);
+        EmitCondition((int)ins.ConditionCode - 1);
+        _il.Emit(OpCodes.Brfalse, skip);
+        StoreReg(ins.Op0Register, v);
+        _il.MarkLabel(skip);
+        return Result.Handled;
+    }
+
+    /// <summary>SETcc r/m8.</summary>
+    private Result Setcc(ref Instruction ins)
+    {
+        if (!SimpleOperand(ins, 0)) return Result.NotHandled;
+        var v = _il.DeclareLocal(typeof(uint));
+        EmitCondition((int)ins.ConditionCode - 1);
+        _il.Emit(OpCodes.Stloc, v);
+        StoreOperand(ref ins, 0, 1, v);
+        EndOfStoringInstruction(ref ins);
+        return Result.Handled;
+    }
+
+    private void EmitMask(uint mask)
+    {
+        if (mask == 0xFFFF_FFFF) return;
+        _il.Emit(OpCodes.Ldc_I4, (int)mask);
+        _il.Emit(OpCodes.And);
     }
 
     private Result Lea(ref Instruction ins)
@@ -650,6 +951,11 @@ internal sealed class InlineEmitter
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, (int)LazyFlags.Op(kind, size));
         _il.Emit(OpCodes.Stfld, FLazyOp);
+        StoreLazyOperands(a, b, r);
+    }
+
+    private void StoreLazyOperands(LocalBuilder a, LocalBuilder b, LocalBuilder r)
+    {
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldloc, a);
         _il.Emit(OpCodes.Stfld, FLazyA);

@@ -291,4 +291,107 @@ public class InlineTierDifferentialTests
         }
         Assert.True(failures == 0, $"{failures} of {blocks} blocks differ:\n{report}");
     }
+
+    private static readonly ulong[] SpecialDoubles =
+    [
+        0, 0x8000_0000_0000_0000, 0x3FF0_0000_0000_0000, 0xBFF0_0000_0000_0000, 0x7FF0_0000_0000_0000, 0xFFF0_0000_0000_0000,
+        0x7FF8_0000_0000_0000, 0x7FF4_0000_0000_0000, 0x0000_0000_0000_0001, 0x000F_FFFF_FFFF_FFFF, 0x0010_0000_0000_0000,
+        0x7FEF_FFFF_FFFF_FFFF, 0x41E0_0000_0000_0000, 0xC1E0_0000_0000_0000, 0x41DF_FFFF_FFC0_0000, 0x3FE0_0000_0000_0000,
+    ];
+
+    private static ulong RandomDouble(Random rng) => rng.Next(3) switch
+    {
+        0 => SpecialDoubles[rng.Next(SpecialDoubles.Length)],
+        1 => BitConverter.DoubleToUInt64Bits((rng.NextDouble() - 0.5) * Math.Pow(2, rng.Next(-40, 40))),
+        _ => (ulong)rng.NextInt64() ^ ((ulong)rng.Next(2) << 63),
+    };
+
+    private static void EmitSse(Assembler a, Random rng)
+    {
+        AssemblerRegisterXMM X() => rng.Next(8) switch { 0 => xmm0, 1 => xmm1, 2 => xmm2, 3 => xmm3, 4 => xmm4, 5 => xmm5, 6 => xmm6, _ => xmm7 };
+        var m = __qword_ptr[ebx + 8 * rng.Next(0, 7)];
+        bool mem = rng.Next(3) == 0;
+        switch (rng.Next(16))
+        {
+            case 0: if (mem) a.movsd(X(), m); else a.movsd(X(), X()); break;
+            case 1: if (mem) a.movsd(m, X()); else a.movq(X(), X()); break;
+            case 2: if (mem) a.movq(X(), m); else a.movapd(X(), X()); break;
+            case 3: if (mem) a.movq(m, X()); else a.movaps(X(), X()); break;
+            case 4: if (mem) a.addsd(X(), m); else a.addsd(X(), X()); break;
+            case 5: if (mem) a.subsd(X(), m); else a.subsd(X(), X()); break;
+            case 6: if (mem) a.mulsd(X(), m); else a.mulsd(X(), X()); break;
+            case 7: if (mem) a.divsd(X(), m); else a.divsd(X(), X()); break;
+            case 8: if (mem) a.sqrtsd(X(), m); else a.sqrtsd(X(), X()); break;
+            case 9: if (mem) a.ucomisd(X(), m); else a.ucomisd(X(), X()); a.setb(al); a.sete(ah); break;
+            case 10: if (mem) a.comisd(X(), m); else a.comisd(X(), X()); a.setp(dl); break;
+            case 11: if (mem) a.cvtsi2sd(X(), __dword_ptr[ebx + 4 * rng.Next(0, 14)]); else a.cvtsi2sd(X(), R32[rng.Next(R32.Length)]); break;
+            case 12: if (mem) a.cvttsd2si(R32[rng.Next(R32.Length)], m); else a.cvttsd2si(R32[rng.Next(R32.Length)], X()); break;
+            case 13: if (rng.Next(2) == 0) a.xorpd(X(), X()); else a.pxor(X(), X()); break;
+            case 14: if (rng.Next(2) == 0) a.andpd(X(), X()); else a.andnpd(X(), X()); break;
+            default: if (rng.Next(2) == 0) a.orpd(X(), X()); else a.xorps(X(), X()); break;
+        }
+    }
+
+    [Fact]
+    public void CompiledSse2FormsMatchTheHelpers()
+    {
+        var rng = new Random(777);
+        using var interp = new Side(false);
+        using var comp = new Side(true);
+        int failures = 0;
+        var report = new System.Text.StringBuilder();
+        const int blocks = 1500;
+        uint[] mxcsrs = [0x1F80, 0x1FA0, 0x1FA0, 0x1FA0, 0x1F80 | 0x6000, 0x1FA0 | 0x8040, 0x1F80 & ~0x1000u, 0x0020, 0x1F80 & ~0x80u];
+        for (int n = 0; n < blocks; n++)
+        {
+            uint code = CodeBase + (uint)(n * Slot);
+            var asm = new Assembler(32);
+            int count = rng.Next(1, 9);
+            for (int k = 0; k < count; k++) EmitSse(asm, rng);
+            asm.hlt();
+            var stream = new MemoryStream();
+            asm.Assemble(new StreamCodeWriter(stream), code);
+            byte[] bytes = stream.ToArray();
+            var xmm = new ulong[16];
+            for (int k = 0; k < 16; k++) xmm[k] = RandomDouble(rng);
+            var data = new byte[64];
+            for (int k = 0; k < 8; k++) BitConverter.GetBytes(RandomDouble(rng)).CopyTo(data, 8 * k);
+            uint mxcsr = mxcsrs[rng.Next(mxcsrs.Length)];
+            int env = rng.Next(20); // 0: CR0.TS, 1: CR4.OSFXSR clear, else enabled
+            var regs = new uint[8];
+            for (int k = 0; k < 8; k++) regs[k] = (uint)rng.NextInt64(0, 1L << 32);
+            var results = new List<string>();
+            foreach (var side in new[] { interp, comp })
+            {
+                var cpu = side.T.Cpu;
+                side.T.Memory.WritePhysical(code, bytes);
+                side.T.Memory.WritePhysical(DataBase, data);
+                cpu.Cr4 = env == 1 ? cpu.Cr4 & ~Cr.CR4_OSFXSR : cpu.Cr4 | Cr.CR4_OSFXSR;
+                cpu.Cr0 = env == 0 ? cpu.Cr0 | Cr.CR0_TS : cpu.Cr0 & ~Cr.CR0_TS;
+                Array.Copy(xmm, cpu.Fpu.Xmm, 16);
+                cpu.Fpu.Mxcsr = mxcsr;
+                cpu.Rax = regs[0]; cpu.Rcx = regs[1]; cpu.Rdx = regs[2]; cpu.Rbx = DataBase;
+                cpu.Rsp = 0x8_0000; cpu.Rbp = regs[5]; cpu.Rsi = regs[6]; cpu.Rdi = regs[7];
+                cpu.SetEflags(0x2);
+                cpu.Rip = code;
+                cpu.Halted = false;
+                cpu.Faulted = false;
+                cpu.PendingVector = -1;
+                side.T.Core.Run(count + 1);
+                var outData = new byte[64];
+                for (int k = 0; k < 64; k++) outData[k] = (byte)side.T.Memory.Read(DataBase + (ulong)k, 1);
+                results.Add($"rip={cpu.Rip:x} eax={cpu.Rax:x} ecx={cpu.Rcx:x} edx={cpu.Rdx:x} ebp={cpu.Rbp:x} esi={cpu.Rsi:x} edi={cpu.Rdi:x} fl={cpu.GetEflags():x} mx={cpu.Fpu.Mxcsr:x} "
+                    + $"vec={cpu.PendingVector} halted={cpu.Halted} xmm={string.Join(',', cpu.Fpu.Xmm.Take(16).Select(v => v.ToString("x")))} data={Convert.ToHexString(outData)}");
+            }
+            if (results[0] != results[1] && failures++ < 10)
+            {
+                var dec = Iced.Intel.Decoder.Create(32, bytes);
+                dec.IP = code;
+                var text = new System.Text.StringBuilder();
+                foreach (var ins in dec) { text.Append(ins.ToString()).Append("; "); if (ins.Mnemonic == Mnemonic.Hlt) break; }
+                report.AppendLine($"{text} mxcsr={mxcsr:x} env={env}\n  int {results[0]}\n  cmp {results[1]}");
+            }
+        }
+        Assert.True(failures == 0, $"{failures} of {blocks} blocks differ:\n{report}");
+    }
 }

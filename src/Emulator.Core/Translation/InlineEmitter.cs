@@ -51,6 +51,15 @@ internal sealed class InlineEmitter
     private static readonly MethodInfo MImul = typeof(InlineOps).GetMethod(nameof(InlineOps.Imul))!;
     private static readonly MethodInfo MShift = typeof(InlineOps).GetMethod(nameof(InlineOps.Shift))!;
     private static readonly MethodInfo MCommitShift = typeof(InlineOps).GetMethod(nameof(InlineOps.CommitShift))!;
+    private static readonly MethodInfo MSseReady = typeof(Helpers).GetMethod(nameof(Helpers.SseReady), BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo MSdArith = typeof(Helpers).GetMethod(nameof(Helpers.SdArith), BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo MSdCompare = typeof(Helpers).GetMethod(nameof(Helpers.SdCompare), BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo MCvtsi2sd = typeof(Helpers).GetMethod(nameof(Helpers.Cvtsi2sdValue), BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo MCvttsd2si = typeof(Helpers).GetMethod(nameof(Helpers.Cvttsd2siValue), BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo MBitwise128 = typeof(Helpers).GetMethod(nameof(Helpers.Bitwise128), BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo MGetFpu = typeof(CpuState).GetProperty(nameof(CpuState.Fpu))!.GetMethod!;
+    private static readonly FieldInfo FXmm = typeof(FpuState).GetField(nameof(FpuState.Xmm))!;
+    private static readonly FieldInfo FInstructions = typeof(TranslatedBlock).GetField(nameof(TranslatedBlock.Instructions))!;
     private static readonly MethodInfo MRaiseGp0 = typeof(InlineEmitter).GetMethod(nameof(RaiseGp0), BindingFlags.NonPublic | BindingFlags.Static)!;
 
     private static readonly bool[] IsCmov = MnemonicsStartingWith("Cmov");
@@ -74,7 +83,9 @@ internal sealed class InlineEmitter
     private readonly Label _dynamicExit;
     private readonly uint _ipMask;
     private readonly bool _stack32;
-    private readonly LocalBuilder _ea, _lin, _entry, _val, _a, _b, _r, _stop;
+    private readonly LocalBuilder _ea, _lin, _entry, _val, _a, _b, _r, _stop, _val64;
+    private LocalBuilder? _sseReady;
+    private bool _sseChecked;
     private int _k;
     private bool _stopChecked;
 
@@ -98,10 +109,31 @@ internal sealed class InlineEmitter
         _b = il.DeclareLocal(typeof(uint));
         _r = il.DeclareLocal(typeof(uint));
         _stop = il.DeclareLocal(typeof(bool));
+        _val64 = il.DeclareLocal(typeof(ulong));
     }
 
     /// <summary>Called for a helper-run instruction: it may change flags, so no producer survives it.</summary>
     public void ForgetProducer() => _producer = null;
+
+    /// <summary>
+    /// Called for a helper-run instruction: unless it is an x87/SIMD instruction (which never changes CR0 or CR4),
+    /// the block's SSE enable check must be made again before the next inline SSE instruction.
+    /// </summary>
+    public void HelperCalled(in Instruction ins)
+    {
+        _producer = null;
+        if (!IsFpOrSimd(ins)) _sseChecked = false;
+    }
+
+    private static bool IsFpOrSimd(in Instruction ins)
+    {
+        if (ins.Mnemonic.ToString()[0] == 'F' && ins.Mnemonic is not (Mnemonic.Fxrstor or Mnemonic.Fxsave)) return true;
+        for (int k = 0; k < ins.OpCount; k++)
+        {
+            if (ins.GetOpKind(k) == OpKind.Register && ins.GetOpRegister(k).IsXMM()) return true;
+        }
+        return false;
+    }
 
     public Result TryEmit(int k, ref Instruction ins, bool last, bool flagsDead)
     {
@@ -179,6 +211,7 @@ internal sealed class InlineEmitter
                     return Result.Terminated;
                 }
         }
+        if (SseMnemonic(ins.Mnemonic)) return Sse(ref ins);
         if (ins.ConditionCode != ConditionCode.None && IsCmov[(int)ins.Mnemonic]) return Cmovcc(ref ins);
         if (ins.ConditionCode != ConditionCode.None && IsSet[(int)ins.Mnemonic]) return Setcc(ref ins);
         if (ins.IsJccShortOrNear && last)
@@ -561,6 +594,312 @@ internal sealed class InlineEmitter
         StoreOperand(ref ins, 0, 1, v);
         EndOfStoringInstruction(ref ins);
         return Result.Handled;
+    }
+
+    // ---- SSE2 double forms ----
+
+    private static bool SseMnemonic(Mnemonic m) => m is Mnemonic.Movsd or Mnemonic.Movq or Mnemonic.Movapd or Mnemonic.Movaps
+        or Mnemonic.Movupd or Mnemonic.Movups or Mnemonic.Movdqa or Mnemonic.Movdqu
+        or Mnemonic.Addsd or Mnemonic.Subsd or Mnemonic.Mulsd or Mnemonic.Divsd or Mnemonic.Sqrtsd
+        or Mnemonic.Ucomisd or Mnemonic.Comisd or Mnemonic.Cvtsi2sd or Mnemonic.Cvttsd2si
+        or Mnemonic.Andpd or Mnemonic.Andps or Mnemonic.Andnpd or Mnemonic.Andnps or Mnemonic.Orpd or Mnemonic.Orps
+        or Mnemonic.Xorpd or Mnemonic.Xorps or Mnemonic.Pand or Mnemonic.Pandn or Mnemonic.Por or Mnemonic.Pxor;
+
+    private static bool IsXmm(in Instruction ins, int op) => ins.GetOpKind(op) == OpKind.Register && ins.GetOpRegister(op).IsXMM();
+
+    private static bool IsMem64(in Instruction ins, int op) => ins.GetOpKind(op) == OpKind.Memory && SimpleAddress(ins) && ins.MemorySize.GetSize() == 8;
+
+    private static int XmmIndex(in Instruction ins, int op) => ins.GetOpRegister(op) - Register.XMM0;
+
+    /// <summary>
+    /// The hot SSE2 forms: register numbers resolved now, 64-bit memory operands through the inline TLB path, the
+    /// arithmetic through <see cref="Helpers.SdArith"/> and friends. The enable check is made once per block; when it
+    /// fails the generic helper runs (and raises #UD/#NM).
+    /// </summary>
+    private Result Sse(ref Instruction ins)
+    {
+        var m = ins.Mnemonic;
+        if (ins.OpCount != 2) return Result.NotHandled;
+        bool x0 = IsXmm(ins, 0), x1 = IsXmm(ins, 1), m0 = IsMem64(ins, 0), m1 = IsMem64(ins, 1);
+        Action? body = null;
+        switch (m)
+        {
+            case Mnemonic.Movsd when ins.Code is Code.Movsd_xmm_xmmm64 or Code.Movsd_xmmm64_xmm:
+            case Mnemonic.Movq when ins.Code is Code.Movq_xmm_xmmm64 or Code.Movq_xmmm64_xmm:
+                {
+                    bool zeroHigh = m == Mnemonic.Movq || m1;
+                    if (x0 && (x1 || m1))
+                    {
+                        var insCopy = ins;
+                        body = () =>
+                        {
+                            if (m1) ReadMem64(ref insCopy);
+                            else LoadXmm(XmmIndex(insCopy, 1), 0);
+                            _il.Emit(OpCodes.Stloc, _val64);
+                            StoreXmm(XmmIndex(insCopy, 0), 0, _val64);
+                            if (zeroHigh)
+                            {
+                                _il.Emit(OpCodes.Ldc_I8, 0L);
+                                _il.Emit(OpCodes.Stloc, _val64);
+                                StoreXmm(XmmIndex(insCopy, 0), 1, _val64);
+                            }
+                        };
+                    }
+                    else if (m0 && x1)
+                    {
+                        var insCopy = ins;
+                        body = () =>
+                        {
+                            var v = _il.DeclareLocal(typeof(ulong));
+                            LoadXmm(XmmIndex(insCopy, 1), 0);
+                            _il.Emit(OpCodes.Stloc, v);
+                            EmitEffectiveAddress(ref insCopy);
+                            EmitWrite64(Operands.SegIndex(insCopy.MemorySegment), v);
+                        };
+                    }
+                    break;
+                }
+            case Mnemonic.Movapd or Mnemonic.Movaps or Mnemonic.Movupd or Mnemonic.Movups or Mnemonic.Movdqa or Mnemonic.Movdqu when x0 && x1:
+                {
+                    int d = XmmIndex(ins, 0), sx = XmmIndex(ins, 1);
+                    body = () =>
+                    {
+                        for (int h = 0; h < 2; h++)
+                        {
+                            LoadXmm(sx, h);
+                            _il.Emit(OpCodes.Stloc, _val64);
+                            StoreXmm(d, h, _val64);
+                        }
+                    };
+                    break;
+                }
+            case Mnemonic.Addsd or Mnemonic.Subsd or Mnemonic.Mulsd or Mnemonic.Divsd or Mnemonic.Sqrtsd when x0 && (x1 || m1):
+                {
+                    var op = m switch
+                    {
+                        Mnemonic.Addsd => Cpu.Simd.SseFloat.Op.Add,
+                        Mnemonic.Subsd => Cpu.Simd.SseFloat.Op.Sub,
+                        Mnemonic.Mulsd => Cpu.Simd.SseFloat.Op.Mul,
+                        Mnemonic.Divsd => Cpu.Simd.SseFloat.Op.Div,
+                        _ => Cpu.Simd.SseFloat.Op.Sqrt,
+                    };
+                    var insCopy = ins;
+                    body = () =>
+                    {
+                        LoadSourceDouble(ref insCopy, m1);
+                        _il.Emit(OpCodes.Ldarg_1);
+                        _il.Emit(OpCodes.Ldc_I4, (int)op);
+                        _il.Emit(OpCodes.Ldc_I4, XmmIndex(insCopy, 0));
+                        _il.Emit(OpCodes.Ldloc, _val64);
+                        _il.Emit(OpCodes.Call, MSdArith);
+                        EmitFaultIfNonZero();
+                    };
+                    break;
+                }
+            case Mnemonic.Ucomisd or Mnemonic.Comisd when x0 && (x1 || m1):
+                {
+                    var insCopy = ins;
+                    body = () =>
+                    {
+                        LoadSourceDouble(ref insCopy, m1);
+                        _il.Emit(OpCodes.Ldarg_1);
+                        _il.Emit(OpCodes.Ldc_I4, XmmIndex(insCopy, 0));
+                        _il.Emit(OpCodes.Ldloc, _val64);
+                        _il.Emit(m == Mnemonic.Comisd ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
+                        _il.Emit(OpCodes.Call, MSdCompare);
+                        EmitFaultIfNonZero();
+                    };
+                    break;
+                }
+            case Mnemonic.Cvtsi2sd when x0 && Operands.OperandSize(ins, 1) == 4 && SimpleOperand(ins, 1):
+                {
+                    var insCopy = ins;
+                    body = () =>
+                    {
+                        LoadOperand(ref insCopy, 1, 4);
+                        _il.Emit(OpCodes.Stloc, _val);
+                        _il.Emit(OpCodes.Ldarg_1);
+                        _il.Emit(OpCodes.Ldc_I4, XmmIndex(insCopy, 0));
+                        _il.Emit(OpCodes.Ldloc, _val);
+                        _il.Emit(OpCodes.Call, MCvtsi2sd);
+                    };
+                    break;
+                }
+            case Mnemonic.Cvttsd2si when ins.Op0Kind == OpKind.Register && ins.Op0Register.IsGPR32() && (x1 || m1):
+                {
+                    var insCopy = ins;
+                    body = () =>
+                    {
+                        LoadSourceDouble(ref insCopy, m1);
+                        _il.Emit(OpCodes.Ldarg_1);
+                        _il.Emit(OpCodes.Ldloc, _val64);
+                        _il.Emit(OpCodes.Ldloca, _val);
+                        _il.Emit(OpCodes.Call, MCvttsd2si);
+                        EmitFaultIfNonZero();
+                        StoreReg(insCopy.Op0Register, _val);
+                    };
+                    break;
+                }
+            case Mnemonic.Andpd or Mnemonic.Andps or Mnemonic.Pand or Mnemonic.Andnpd or Mnemonic.Andnps or Mnemonic.Pandn
+                or Mnemonic.Orpd or Mnemonic.Orps or Mnemonic.Por or Mnemonic.Xorpd or Mnemonic.Xorps or Mnemonic.Pxor when x0 && x1:
+                {
+                    int kind = m switch
+                    {
+                        Mnemonic.Andpd or Mnemonic.Andps or Mnemonic.Pand => 0,
+                        Mnemonic.Andnpd or Mnemonic.Andnps or Mnemonic.Pandn => 1,
+                        Mnemonic.Orpd or Mnemonic.Orps or Mnemonic.Por => 2,
+                        _ => 3,
+                    };
+                    int d = XmmIndex(ins, 0), sx = XmmIndex(ins, 1);
+                    body = () =>
+                    {
+                        _il.Emit(OpCodes.Ldarg_1);
+                        _il.Emit(OpCodes.Ldc_I4, kind);
+                        _il.Emit(OpCodes.Ldc_I4, d);
+                        _il.Emit(OpCodes.Ldc_I4, sx);
+                        _il.Emit(OpCodes.Call, MBitwise128);
+                    };
+                    break;
+                }
+        }
+        if (body is null) return Result.NotHandled;
+        var helper = _il.DefineLabel();
+        var done = _il.DefineLabel();
+        if (!_sseChecked)
+        {
+            _sseReady ??= _il.DeclareLocal(typeof(bool));
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Call, MSseReady);
+            _il.Emit(OpCodes.Stloc, _sseReady);
+            _sseChecked = true;
+        }
+        _il.Emit(OpCodes.Ldloc, _sseReady!);
+        _il.Emit(OpCodes.Brfalse, helper);
+        body();
+        _il.Emit(OpCodes.Br, done);
+        _il.MarkLabel(helper);
+        EmitHelperCall(ref ins);
+        _il.MarkLabel(done);
+        if (m is Mnemonic.Ucomisd or Mnemonic.Comisd) _producer = null;
+        if (m0) EndOfStoringInstruction(ref ins);
+        return Result.Handled;
+    }
+
+    private void LoadSourceDouble(ref Instruction ins, bool memory)
+    {
+        if (memory) ReadMem64(ref ins);
+        else LoadXmm(XmmIndex(ins, 1), 0);
+        _il.Emit(OpCodes.Stloc, _val64);
+    }
+
+    /// <summary>Pushes the 64-bit memory operand (a fault takes the fault exit).</summary>
+    private void ReadMem64(ref Instruction ins)
+    {
+        EmitEffectiveAddress(ref ins);
+        int seg = Operands.SegIndex(ins.MemorySegment);
+        var slow = _il.DefineLabel();
+        var done = _il.DefineLabel();
+        EmitFastPathToHost(seg, 8, FSegReadLimit, FTlbRead, slow);
+        _il.Emit(OpCodes.Ldind_I8);
+        _il.Emit(OpCodes.Stloc, _val64);
+        _il.Emit(OpCodes.Br, done);
+        _il.MarkLabel(slow);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4, seg);
+        _il.Emit(OpCodes.Ldloc, _ea);
+        _il.Emit(OpCodes.Ldc_I4_8);
+        _il.Emit(OpCodes.Call, MReadSlow);
+        _il.Emit(OpCodes.Stloc, _val64);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, FFaulted);
+        _il.Emit(OpCodes.Brfalse, done);
+        EmitFault();
+        _il.MarkLabel(done);
+        _il.Emit(OpCodes.Ldloc, _val64);
+    }
+
+    private void EmitWrite64(int seg, LocalBuilder value)
+    {
+        var slow = _il.DefineLabel();
+        var done = _il.DefineLabel();
+        EmitFastPathToHost(seg, 8, FSegWriteLimit, FTlbWrite, slow);
+        _il.Emit(OpCodes.Ldloc, value);
+        _il.Emit(OpCodes.Stind_I8);
+        _il.Emit(OpCodes.Br, done);
+        _il.MarkLabel(slow);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4, seg);
+        _il.Emit(OpCodes.Ldloc, _ea);
+        _il.Emit(OpCodes.Ldc_I4_8);
+        _il.Emit(OpCodes.Ldloc, value);
+        _il.Emit(OpCodes.Call, MWriteSlow);
+        _il.Emit(OpCodes.Dup);
+        _il.Emit(OpCodes.Ldc_I4_1);
+        var notFault = _il.DefineLabel();
+        _il.Emit(OpCodes.Bne_Un, notFault);
+        _il.Emit(OpCodes.Pop);
+        EmitFault();
+        _il.MarkLabel(notFault);
+        _il.Emit(OpCodes.Ldc_I4_2);
+        _il.Emit(OpCodes.Ceq);
+        _il.Emit(OpCodes.Ldloc, _stop);
+        _il.Emit(OpCodes.Or);
+        _il.Emit(OpCodes.Stloc, _stop);
+        _il.MarkLabel(done);
+    }
+
+    private void LoadXmmArray()
+    {
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Call, MGetFpu);
+        _il.Emit(OpCodes.Ldfld, FXmm);
+    }
+
+    private void LoadXmm(int reg, int half)
+    {
+        LoadXmmArray();
+        _il.Emit(OpCodes.Ldc_I4, 2 * reg + half);
+        _il.Emit(OpCodes.Ldelem_I8);
+    }
+
+    private void StoreXmm(int reg, int half, LocalBuilder value)
+    {
+        LoadXmmArray();
+        _il.Emit(OpCodes.Ldc_I4, 2 * reg + half);
+        _il.Emit(OpCodes.Ldloc, value);
+        _il.Emit(OpCodes.Stelem_I8);
+    }
+
+    /// <summary>A status (0 continue, 1 fault) on the stack: a fault leaves through the fault exit.</summary>
+    private void EmitFaultIfNonZero()
+    {
+        var ok = _il.DefineLabel();
+        _il.Emit(OpCodes.Brfalse, ok);
+        EmitFault();
+        _il.MarkLabel(ok);
+    }
+
+    /// <summary>The generic path: RIP = next, Helpers.X(cpu, ref block.Instructions[k]), non-zero status → dynamic exit.</summary>
+    private void EmitHelperCall(ref Instruction ins)
+    {
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4, (int)((uint)ins.NextIP & _ipMask));
+        _il.Emit(OpCodes.Conv_U8);
+        _il.Emit(OpCodes.Stfld, FRip);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, FInstructions);
+        _il.Emit(OpCodes.Ldc_I4, _k);
+        _il.Emit(OpCodes.Ldelema, typeof(Instruction));
+        _il.Emit(OpCodes.Call, HelperTable.Lookup(ins, false));
+        _il.Emit(OpCodes.Dup);
+        _il.Emit(OpCodes.Stloc, _status);
+        var cont = _il.DefineLabel();
+        _il.Emit(OpCodes.Brfalse, cont);
+        _il.Emit(OpCodes.Ldc_I4, _k);
+        _il.Emit(OpCodes.Stloc, _index);
+        _il.Emit(OpCodes.Br, _dynamicExit);
+        _il.MarkLabel(cont);
     }
 
     private void EmitMask(uint mask)

@@ -394,4 +394,95 @@ public class InlineTierDifferentialTests
         }
         Assert.True(failures == 0, $"{failures} of {blocks} blocks differ:\n{report}");
     }
+
+    private static void EmitX87(Assembler a, Random rng)
+    {
+        AssemblerRegisterST S() => rng.Next(8) switch { 0 => st0, 1 => st1, 2 => st2, 3 => st3, 4 => st4, 5 => st5, 6 => st6, _ => st7 };
+        var m64 = __qword_ptr[ebx + 8 * rng.Next(0, 7)];
+        var m32 = __dword_ptr[ebx + 4 * rng.Next(0, 14)];
+        switch (rng.Next(14))
+        {
+            case 0: if (rng.Next(2) == 0) a.fld(m64); else a.fld(m32); break;
+            case 1: a.fld(S()); break;
+            case 2: if (rng.Next(2) == 0) a.fst(S()); else a.fstp(S()); break;
+            case 3: a.fxch(st0, S()); break;
+            case 4: if (rng.Next(2) == 0) a.fldz(); else a.fld1(); break;
+            case 5: if (rng.Next(2) == 0) a.fcomip(st0, S()); else a.fucomip(st0, S()); a.setb(al); a.setp(ah); break;
+            case 6: if (rng.Next(2) == 0) a.fcomi(st0, S()); else a.fucomi(st0, S()); a.setbe(dl); break;
+            case 7: if (rng.Next(2) == 0) a.fadd(st0, S()); else a.fadd(S(), st0); break;
+            case 8: if (rng.Next(2) == 0) a.fsub(st0, S()); else a.fsubrp(S(), st0); break;
+            case 9: if (rng.Next(2) == 0) a.fmul(st0, S()); else a.fmulp(S(), st0); break;
+            case 10: if (rng.Next(2) == 0) a.fdiv(S(), st0); else a.fdivrp(S(), st0); break;
+            case 11: if (rng.Next(2) == 0) a.fadd(m64); else a.fmul(m32); break;
+            case 12: if (rng.Next(2) == 0) a.fsubr(m64); else a.fdiv(m64); break;
+            default: a.fsubp(S(), st0); break;
+        }
+    }
+
+    [Fact]
+    public void CompiledX87FormsMatchTheHelpers()
+    {
+        var rng = new Random(4242);
+        using var interp = new Side(false);
+        using var comp = new Side(true);
+        int failures = 0;
+        var report = new System.Text.StringBuilder();
+        const int blocks = 1000;
+        ushort[] controls = [0x037F, 0x037F, 0x027F, 0x0C7F, 0x0360, 0x0372];
+        for (int n = 0; n < blocks; n++)
+        {
+            uint code = CodeBase + (uint)(n * Slot);
+            var asm = new Assembler(32);
+            int count = rng.Next(1, 10);
+            for (int k = 0; k < count; k++) EmitX87(asm, rng);
+            asm.hlt();
+            var stream = new MemoryStream();
+            asm.Assemble(new StreamCodeWriter(stream), code);
+            byte[] bytes = stream.ToArray();
+            var data = new byte[64];
+            for (int k = 0; k < 8; k++) BitConverter.GetBytes(RandomDouble(rng)).CopyTo(data, 8 * k);
+            ushort control = controls[rng.Next(controls.Length)];
+            int depth = rng.Next(0, 9);
+            var stack = new ulong[8];
+            for (int k = 0; k < 8; k++) stack[k] = RandomDouble(rng);
+            int env = rng.Next(25); // 0: CR0.TS, 1: pending unmasked exception (ES)
+            var results = new List<string>();
+            foreach (var side in new[] { interp, comp })
+            {
+                var cpu = side.T.Cpu;
+                side.T.Memory.WritePhysical(code, bytes);
+                side.T.Memory.WritePhysical(DataBase, data);
+                cpu.Cr0 = (env == 0 ? cpu.Cr0 | Cr.CR0_TS : cpu.Cr0 & ~Cr.CR0_TS) | Cr.CR0_NE;
+                var f = cpu.Fpu;
+                f.Control = 0x037F;
+                f.Status = 0;
+                f.Tag = 0xFFFF;
+                for (int k = 0; k < depth; k++)
+                {
+                    var e = new Cpu.Fpu.FpEnv();
+                    Cpu.Fpu.X87.Push(f, Cpu.Fpu.SoftFloat80.FromFloat64(stack[k], ref e));
+                }
+                f.Control = control;
+                if (env == 1) f.Status |= 0x81;
+                cpu.Rax = 0; cpu.Rdx = 0; cpu.Rbx = DataBase;
+                cpu.SetEflags(0x2);
+                cpu.Rip = code;
+                cpu.Halted = false;
+                cpu.Faulted = false;
+                cpu.PendingVector = -1;
+                side.T.Core.Run(3 * count + 1);
+                var regs = string.Join(',', Enumerable.Range(0, 8).Select(k => $"{f.SignExponent[k]:x4}{f.Mantissa[k]:x16}"));
+                results.Add($"rip={cpu.Rip:x} eax={cpu.Rax:x} edx={cpu.Rdx:x} fl={cpu.GetEflags():x} sw={f.Status:x} tw={f.Tag:x} fop={f.LastOpcode:x} fip={f.LastInstructionPointer:x} fdp={f.LastDataPointer:x} vec={cpu.PendingVector} st={regs}");
+            }
+            if (results[0] != results[1] && failures++ < 10)
+            {
+                var dec = Iced.Intel.Decoder.Create(32, bytes);
+                dec.IP = code;
+                var text = new System.Text.StringBuilder();
+                foreach (var ins in dec) { text.Append(ins.ToString()).Append("; "); if (ins.Mnemonic == Mnemonic.Hlt) break; }
+                report.AppendLine($"{text} cw={control:x} depth={depth} env={env}\n  int {results[0]}\n  cmp {results[1]}");
+            }
+        }
+        Assert.True(failures == 0, $"{failures} of {blocks} blocks differ:\n{report}");
+    }
 }

@@ -60,6 +60,18 @@ internal sealed class InlineEmitter
     private static readonly MethodInfo MGetFpu = typeof(CpuState).GetProperty(nameof(CpuState.Fpu))!.GetMethod!;
     private static readonly FieldInfo FXmm = typeof(FpuState).GetField(nameof(FpuState.Xmm))!;
     private static readonly FieldInfo FInstructions = typeof(TranslatedBlock).GetField(nameof(TranslatedBlock.Instructions))!;
+    private static readonly MethodInfo MX87Ready = HelperMethod(nameof(Helpers.X87Ready));
+    private static readonly MethodInfo MX87LoadReg = HelperMethod(nameof(Helpers.X87LoadReg));
+    private static readonly MethodInfo MX87LoadMem = HelperMethod(nameof(Helpers.X87LoadMem));
+    private static readonly MethodInfo MX87StoreReg = HelperMethod(nameof(Helpers.X87StoreReg));
+    private static readonly MethodInfo MX87Xch = HelperMethod(nameof(Helpers.X87Xch));
+    private static readonly MethodInfo MX87LoadConst = HelperMethod(nameof(Helpers.X87LoadConst));
+    private static readonly MethodInfo MX87CompareEflags = HelperMethod(nameof(Helpers.X87CompareEflags));
+    private static readonly MethodInfo MX87ArithRegs = HelperMethod(nameof(Helpers.X87ArithRegs));
+    private static readonly MethodInfo MX87ArithMem = HelperMethod(nameof(Helpers.X87ArithMem));
+
+    private static MethodInfo HelperMethod(string name) => typeof(Helpers).GetMethod(name, BindingFlags.NonPublic | BindingFlags.Static)!;
+
     private static readonly MethodInfo MRaiseGp0 = typeof(InlineEmitter).GetMethod(nameof(RaiseGp0), BindingFlags.NonPublic | BindingFlags.Static)!;
 
     private static readonly bool[] IsCmov = MnemonicsStartingWith("Cmov");
@@ -212,6 +224,7 @@ internal sealed class InlineEmitter
                 }
         }
         if (SseMnemonic(ins.Mnemonic)) return Sse(ref ins);
+        if (X87Mnemonic(ins.Mnemonic)) return X87Op(ref ins);
         if (ins.ConditionCode != ConditionCode.None && IsCmov[(int)ins.Mnemonic]) return Cmovcc(ref ins);
         if (ins.ConditionCode != ConditionCode.None && IsSet[(int)ins.Mnemonic]) return Setcc(ref ins);
         if (ins.IsJccShortOrNear && last)
@@ -782,6 +795,133 @@ internal sealed class InlineEmitter
         _il.MarkLabel(done);
         if (m is Mnemonic.Ucomisd or Mnemonic.Comisd) _producer = null;
         if (m0) EndOfStoringInstruction(ref ins);
+        return Result.Handled;
+    }
+
+    // ---- x87 hot forms ----
+
+    private static bool X87Mnemonic(Mnemonic m) => m is Mnemonic.Fld or Mnemonic.Fst or Mnemonic.Fstp or Mnemonic.Fxch
+        or Mnemonic.Fldz or Mnemonic.Fld1 or Mnemonic.Fcomi or Mnemonic.Fcomip or Mnemonic.Fucomi or Mnemonic.Fucomip
+        or Mnemonic.Fadd or Mnemonic.Faddp or Mnemonic.Fsub or Mnemonic.Fsubp or Mnemonic.Fsubr or Mnemonic.Fsubrp
+        or Mnemonic.Fmul or Mnemonic.Fmulp or Mnemonic.Fdiv or Mnemonic.Fdivp or Mnemonic.Fdivr or Mnemonic.Fdivrp;
+
+    private static int StOf(in Instruction ins, int op) => ins.GetOpRegister(op) - Register.ST0;
+
+    private static bool IsSt(in Instruction ins, int op) => ins.GetOpKind(op) == OpKind.Register && ins.GetOpRegister(op).IsST();
+
+    /// <summary>
+    /// The hot x87 forms as direct calls to <see cref="Helpers"/>' X87* entries with ST indices, FOP and IP as
+    /// constants (the arithmetic stays SoftFloat80's). When <see cref="Helpers.X87Ready"/> is false the generic helper
+    /// runs (#NM, #MF/FERR#).
+    /// </summary>
+    private Result X87Op(ref Instruction ins)
+    {
+        var m = ins.Mnemonic;
+        int fop = Helpers.FopOf(ins);
+        uint ip = (uint)ins.IP;
+        bool mem = ins.OpCount == 1 && ins.Op0Kind == OpKind.Memory && SimpleAddress(ins) && ins.MemorySize is MemorySize.Float64 or MemorySize.Float32;
+        bool m64 = mem && ins.MemorySize == MemorySize.Float64;
+        MethodInfo method;
+        var args = new List<int>();
+        switch (m)
+        {
+            case Mnemonic.Fld when ins.OpCount == 1 && IsSt(ins, 0):
+                method = MX87LoadReg;
+                args.Add(StOf(ins, 0));
+                break;
+            case Mnemonic.Fld when mem:
+                method = MX87LoadMem;
+                break;
+            case Mnemonic.Fst or Mnemonic.Fstp when ins.OpCount == 1 && IsSt(ins, 0):
+                method = MX87StoreReg;
+                args.Add(StOf(ins, 0));
+                args.Add(m == Mnemonic.Fstp ? 1 : 0);
+                break;
+            case Mnemonic.Fxch:
+                method = MX87Xch;
+                args.Add(ins.OpCount == 2 ? StOf(ins, 1) : ins.OpCount == 1 ? StOf(ins, 0) : 1);
+                break;
+            case Mnemonic.Fldz or Mnemonic.Fld1:
+                method = MX87LoadConst;
+                args.Add((int)(m == Mnemonic.Fldz ? Cpu.Fpu.X87.Constant.Zero : Cpu.Fpu.X87.Constant.One));
+                break;
+            case Mnemonic.Fcomi or Mnemonic.Fcomip or Mnemonic.Fucomi or Mnemonic.Fucomip when ins.OpCount == 2 && IsSt(ins, 1):
+                method = MX87CompareEflags;
+                args.Add(StOf(ins, 1));
+                args.Add(m is Mnemonic.Fucomi or Mnemonic.Fucomip ? 1 : 0);
+                args.Add(m is Mnemonic.Fcomip or Mnemonic.Fucomip ? 1 : 0);
+                break;
+            default:
+                {
+                    var op = m switch
+                    {
+                        Mnemonic.Fadd or Mnemonic.Faddp => Cpu.Fpu.X87.Op.Add,
+                        Mnemonic.Fsub or Mnemonic.Fsubp => Cpu.Fpu.X87.Op.Sub,
+                        Mnemonic.Fsubr or Mnemonic.Fsubrp => Cpu.Fpu.X87.Op.SubR,
+                        Mnemonic.Fmul or Mnemonic.Fmulp => Cpu.Fpu.X87.Op.Mul,
+                        Mnemonic.Fdiv or Mnemonic.Fdivp => Cpu.Fpu.X87.Op.Div,
+                        Mnemonic.Fdivr or Mnemonic.Fdivrp => Cpu.Fpu.X87.Op.DivR,
+                        _ => (Cpu.Fpu.X87.Op)(-1),
+                    };
+                    if ((int)op < 0) return Result.NotHandled;
+                    bool pop = m is Mnemonic.Faddp or Mnemonic.Fsubp or Mnemonic.Fsubrp or Mnemonic.Fmulp or Mnemonic.Fdivp or Mnemonic.Fdivrp;
+                    args.Add((int)op);
+                    if (mem && !pop)
+                    {
+                        method = MX87ArithMem;
+                        break;
+                    }
+                    if (ins.OpCount == 2 && IsSt(ins, 0) && IsSt(ins, 1))
+                    {
+                        args.Add(StOf(ins, 0));
+                        args.Add(StOf(ins, 1));
+                    }
+                    else if (ins.OpCount == 0)
+                    {
+                        args.Add(1);
+                        args.Add(0);
+                    }
+                    else return Result.NotHandled;
+                    args.Add(pop ? 1 : 0);
+                    method = MX87ArithRegs;
+                    break;
+                }
+        }
+        if (m == Mnemonic.Fld && !mem && !(ins.OpCount == 1 && IsSt(ins, 0))) return Result.NotHandled;
+        var helper = _il.DefineLabel();
+        var done = _il.DefineLabel();
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Call, MX87Ready);
+        _il.Emit(OpCodes.Brfalse, helper);
+        if (mem)
+        {
+            if (m64) ReadMem64(ref ins);
+            else
+            {
+                EmitEffectiveAddress(ref ins);
+                EmitRead(Operands.SegIndex(ins.MemorySegment), 4);
+                _il.Emit(OpCodes.Ldloc, _val);
+                _il.Emit(OpCodes.Conv_U8);
+            }
+            _il.Emit(OpCodes.Stloc, _val64);
+        }
+        _il.Emit(OpCodes.Ldarg_1);
+        foreach (int a in args) _il.Emit(OpCodes.Ldc_I4, a);
+        if (mem)
+        {
+            _il.Emit(OpCodes.Ldloc, _val64);
+            _il.Emit(m64 ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
+            _il.Emit(OpCodes.Ldc_I4, Operands.SegIndex(ins.MemorySegment));
+            _il.Emit(OpCodes.Ldloc, _ea);
+        }
+        _il.Emit(OpCodes.Ldc_I4, (int)ip);
+        _il.Emit(OpCodes.Ldc_I4, fop);
+        _il.Emit(OpCodes.Call, method);
+        _il.Emit(OpCodes.Br, done);
+        _il.MarkLabel(helper);
+        EmitHelperCall(ref ins);
+        _il.MarkLabel(done);
+        if (method == MX87CompareEflags) _producer = null;
         return Result.Handled;
     }
 

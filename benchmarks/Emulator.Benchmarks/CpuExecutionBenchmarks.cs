@@ -30,6 +30,15 @@ public class CpuExecutionBenchmarks
         if ((uint)M.Cpu.Rcx != 0) throw new InvalidOperationException("ALU loop did not count down");
     }
 
+    [GlobalSetup(Target = nameof(MulAdcLoop32))]
+    public void SetupMulAdc32()
+    {
+        _machine = new GuestCodeMachine();
+        M.EnterFlat32();
+        M.Load(32, P.CodeBase, P.MulAdc32);
+        Check("MUL/ADC loop (32-bit flat)", P.MulInstructions, MulAdcLoop32);
+    }
+
     [GlobalSetup(Target = nameof(AluLoop16Real))]
     public void SetupAlu16()
     {
@@ -120,6 +129,19 @@ public class CpuExecutionBenchmarks
         cpu.Rax = 1;
         cpu.Rbx = 0x9E37_79B9;
         cpu.Rdx = cpu.Rsi = 0;
+        M.RunToHalt();
+    }
+
+    /// <summary>MUL/ADC/IMUL/shift/SETcc/CMOVcc loop (mpihelp_addmul_1-like), 1,000,000 iterations, flat 32-bit.</summary>
+    [Benchmark(OperationsPerInvoke = P.MulInstructions)]
+    public void MulAdcLoop32()
+    {
+        var cpu = M.Cpu;
+        cpu.Rip = P.CodeBase;
+        cpu.Rbx = 0x9E37_79B9;
+        cpu.Rsi = P.DataBase;
+        cpu.Rdi = P.DataBase2;
+        cpu.Rbp = 0;
         M.RunToHalt();
     }
 

@@ -50,6 +50,37 @@ public static class GuestCodePrograms
     public const int CompileInstructions = CompileBlocks * 8;
 
     /// <summary>(a) Flat 32-bit ALU loop: ADD/XOR/SUB/CMP + DEC/JNE counter.</summary>
+    public const int MulIterations = 1_000_000;
+
+    /// <summary>mov ecx, 13 per iteration, hlt.</summary>
+    public const int MulInstructions = 1 + 13 * MulIterations + 1;
+
+    /// <summary>
+    /// A multi-precision multiply-accumulate loop as in the Linux kernel's mpihelp_addmul_1 (MUL r32, ADD/ADC, ADC to
+    /// memory), plus IMUL imm, shifts by imm and CL, SETcc, CMOVcc and NEG: the integer forms that used to call helpers.
+    /// ESI, EDI point at data; EBX is the multiplier.
+    /// </summary>
+    public static void MulAdc32(Assembler a)
+    {
+        var loop = a.CreateLabel();
+        a.mov(ecx, MulIterations);
+        a.Label(ref loop);
+        a.mov(eax, __dword_ptr[esi]);
+        a.mul(ebx);
+        a.add(eax, ebp);
+        a.adc(edx, 0);
+        a.add(__dword_ptr[edi], eax);
+        a.adc(edx, 0);
+        a.imul(ebp, edx, 7);
+        a.shr(ebp, 3);
+        a.rol(eax, cl);
+        a.sete(al);
+        a.cmovb(ebp, eax);
+        a.dec(ecx);
+        a.jnz(loop);
+        a.hlt();
+    }
+
     public static void Alu32(Assembler a)
     {
         var top = a.CreateLabel();

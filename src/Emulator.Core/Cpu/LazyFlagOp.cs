@@ -14,4 +14,6 @@ public enum LazyFlagOp
     Logic8, Logic16, Logic32,
     Inc8, Inc16, Inc32,
     Dec8, Dec16, Dec32,
+    /// <summary>ZF/SF/PF of LazyR; CF, OF and AF as given in LazyB (MUL, IMUL, SHL/SHR/SAR).</summary>
+    Result8, Result16, Result32,
 }

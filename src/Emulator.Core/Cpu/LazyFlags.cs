@@ -8,6 +8,12 @@ public static class LazyFlags
 {
     public const int KindAdd = 0, KindAdc = 1, KindSub = 2, KindSbb = 3, KindLogic = 4, KindInc = 5, KindDec = 6;
 
+    /// <summary>
+    /// ZF/SF/PF from the result, CF/OF/AF given in B (before masking): MUL/IMUL and the shifts, whose CF and OF are not
+    /// a function of the operands alone.
+    /// </summary>
+    public const int KindResult = 7;
+
     public static LazyFlagOp Op(int kind, int sizeBytes) => (LazyFlagOp)(kind * 3 + SizeIndex(sizeBytes) + 1);
 
     public static int SizeIndex(int sizeBytes) => sizeBytes switch { 1 => 0, 2 => 1, _ => 2 };
@@ -42,6 +48,7 @@ public static class LazyFlags
         int bits = 8 << (v % 3);
         uint mask = bits == 32 ? 0xFFFF_FFFFu : (1u << bits) - 1;
         uint sign = 1u << (bits - 1);
+        uint given = b & (Eflags.CF | Eflags.OF | Eflags.AF);
         a &= mask;
         b &= mask;
         r &= mask;
@@ -67,6 +74,9 @@ public static class LazyFlags
                     break;
                 }
             case KindLogic:
+                break;
+            case KindResult:
+                f |= given;
                 break;
             case KindInc:
                 f |= oldFlags & Eflags.CF;

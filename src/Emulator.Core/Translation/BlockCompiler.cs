@@ -194,7 +194,7 @@ internal sealed class BlockCompiler
                 break;
             }
             if (handled == InlineEmitter.Result.Handled) continue;
-            inline.ForgetProducer();
+            inline.HelperCalled(ins);
             // Helper call: RIP = next instruction, then Helpers.X(cpu, ref block.Instructions[k]).
             il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldc_I4, (int)next);

@@ -65,6 +65,17 @@ public static partial class Helpers
         var f = cpu.Fpu;
         f.LastInstructionPointer = (uint)i.IP;
         f.LastCodeSelector = cpu.Cs.Selector;
+        f.LastOpcode = FopOf(i);
+        if (HasMemory(i))
+        {
+            f.LastDataPointer = Operands.EffectiveAddress(cpu, i);
+            f.LastDataSelector = cpu.Seg(Operands.SegIndex(i.MemorySegment)).Selector;
+        }
+    }
+
+    /// <summary>The 11-bit FPU opcode of an instruction (SDM Vol. 1 §8.1.9): a constant of the instruction.</summary>
+    internal static ushort FopOf(in Instruction i)
+    {
         var oc = i.Code.ToOpCode();
         uint op = oc.OpCode;
         ushort fop;
@@ -82,12 +93,7 @@ public static partial class Helpers
         {
             fop = (ushort)(((op & 7) << 8) | (ModRmOf(i) & 0xC7) | ((uint)Math.Max(oc.GroupIndex, 0) << 3));
         }
-        f.LastOpcode = (ushort)(fop & 0x7FF);
-        if (HasMemory(i))
-        {
-            f.LastDataPointer = Operands.EffectiveAddress(cpu, i);
-            f.LastDataSelector = cpu.Seg(Operands.SegIndex(i.MemorySegment)).Selector;
-        }
+        return (ushort)(fop & 0x7FF);
     }
 
     /// <summary>The mod and r/m fields of a memory operand, rebuilt from the decoded addressing form.</summary>

@@ -44,7 +44,45 @@ internal sealed class InlineEmitter
     private static readonly MethodInfo MWriteSlow = typeof(Mmu).GetMethod(nameof(Mmu.WriteSlow))!;
     private static readonly MethodInfo MCarryOf = typeof(LazyFlags).GetMethod(nameof(LazyFlags.CarryOf))!;
     private static readonly MethodInfo MCondition = typeof(LazyFlags).GetMethod(nameof(LazyFlags.Condition))!;
+    private static readonly MethodInfo MCarryIn = typeof(InlineOps).GetMethod(nameof(InlineOps.CarryIn))!;
+    private static readonly MethodInfo MSetCarry = typeof(InlineOps).GetMethod(nameof(InlineOps.SetCarry))!;
+    private static readonly MethodInfo MMul = typeof(InlineOps).GetMethod(nameof(InlineOps.Mul))!;
+    private static readonly MethodInfo MImul1 = typeof(InlineOps).GetMethod(nameof(InlineOps.Imul1))!;
+    private static readonly MethodInfo MImul = typeof(InlineOps).GetMethod(nameof(InlineOps.Imul))!;
+    private static readonly MethodInfo MShift = typeof(InlineOps).GetMethod(nameof(InlineOps.Shift))!;
+    private static readonly MethodInfo MCommitShift = typeof(InlineOps).GetMethod(nameof(InlineOps.CommitShift))!;
+    private static readonly MethodInfo MSseReady = typeof(Helpers).GetMethod(nameof(Helpers.SseReady), BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo MSdArith = typeof(Helpers).GetMethod(nameof(Helpers.SdArith), BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo MSdCompare = typeof(Helpers).GetMethod(nameof(Helpers.SdCompare), BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo MCvtsi2sd = typeof(Helpers).GetMethod(nameof(Helpers.Cvtsi2sdValue), BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo MCvttsd2si = typeof(Helpers).GetMethod(nameof(Helpers.Cvttsd2siValue), BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo MBitwise128 = typeof(Helpers).GetMethod(nameof(Helpers.Bitwise128), BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo MGetFpu = typeof(CpuState).GetProperty(nameof(CpuState.Fpu))!.GetMethod!;
+    private static readonly FieldInfo FXmm = typeof(FpuState).GetField(nameof(FpuState.Xmm))!;
+    private static readonly FieldInfo FInstructions = typeof(TranslatedBlock).GetField(nameof(TranslatedBlock.Instructions))!;
+    private static readonly MethodInfo MX87Ready = HelperMethod(nameof(Helpers.X87Ready));
+    private static readonly MethodInfo MX87LoadReg = HelperMethod(nameof(Helpers.X87LoadReg));
+    private static readonly MethodInfo MX87LoadMem = HelperMethod(nameof(Helpers.X87LoadMem));
+    private static readonly MethodInfo MX87StoreReg = HelperMethod(nameof(Helpers.X87StoreReg));
+    private static readonly MethodInfo MX87Xch = HelperMethod(nameof(Helpers.X87Xch));
+    private static readonly MethodInfo MX87LoadConst = HelperMethod(nameof(Helpers.X87LoadConst));
+    private static readonly MethodInfo MX87CompareEflags = HelperMethod(nameof(Helpers.X87CompareEflags));
+    private static readonly MethodInfo MX87ArithRegs = HelperMethod(nameof(Helpers.X87ArithRegs));
+    private static readonly MethodInfo MX87ArithMem = HelperMethod(nameof(Helpers.X87ArithMem));
+
+    private static MethodInfo HelperMethod(string name) => typeof(Helpers).GetMethod(name, BindingFlags.NonPublic | BindingFlags.Static)!;
+
     private static readonly MethodInfo MRaiseGp0 = typeof(InlineEmitter).GetMethod(nameof(RaiseGp0), BindingFlags.NonPublic | BindingFlags.Static)!;
+
+    private static readonly bool[] IsCmov = MnemonicsStartingWith("Cmov");
+    private static readonly bool[] IsSet = MnemonicsStartingWith("Set");
+
+    private static bool[] MnemonicsStartingWith(string prefix)
+    {
+        var t = new bool[Enum.GetValues<Mnemonic>().Length + 1];
+        foreach (var m in Enum.GetValues<Mnemonic>()) t[(int)m] = m.ToString().StartsWith(prefix, StringComparison.Ordinal);
+        return t;
+    }
 
     private static FieldInfo F(string name) => typeof(CpuState).GetField(name) ?? throw new MissingFieldException(nameof(CpuState), name);
 
@@ -57,7 +95,9 @@ internal sealed class InlineEmitter
     private readonly Label _dynamicExit;
     private readonly uint _ipMask;
     private readonly bool _stack32;
-    private readonly LocalBuilder _ea, _lin, _entry, _val, _a, _b, _r, _stop;
+    private readonly LocalBuilder _ea, _lin, _entry, _val, _a, _b, _r, _stop, _val64;
+    private LocalBuilder? _sseReady;
+    private bool _sseChecked;
     private int _k;
     private bool _stopChecked;
 
@@ -81,10 +121,31 @@ internal sealed class InlineEmitter
         _b = il.DeclareLocal(typeof(uint));
         _r = il.DeclareLocal(typeof(uint));
         _stop = il.DeclareLocal(typeof(bool));
+        _val64 = il.DeclareLocal(typeof(ulong));
     }
 
     /// <summary>Called for a helper-run instruction: it may change flags, so no producer survives it.</summary>
     public void ForgetProducer() => _producer = null;
+
+    /// <summary>
+    /// Called for a helper-run instruction: unless it is an x87/SIMD instruction (which never changes CR0 or CR4),
+    /// the block's SSE enable check must be made again before the next inline SSE instruction.
+    /// </summary>
+    public void HelperCalled(in Instruction ins)
+    {
+        _producer = null;
+        if (!IsFpOrSimd(ins)) _sseChecked = false;
+    }
+
+    private static bool IsFpOrSimd(in Instruction ins)
+    {
+        if (ins.Mnemonic.ToString()[0] == 'F' && ins.Mnemonic is not (Mnemonic.Fxrstor or Mnemonic.Fxsave)) return true;
+        for (int k = 0; k < ins.OpCount; k++)
+        {
+            if (ins.GetOpKind(k) == OpKind.Register && ins.GetOpRegister(k).IsXMM()) return true;
+        }
+        return false;
+    }
 
     public Result TryEmit(int k, ref Instruction ins, bool last, bool flagsDead)
     {
@@ -108,6 +169,20 @@ internal sealed class InlineEmitter
             case Mnemonic.Movzx: return Extend(ref ins, false);
             case Mnemonic.Movsx: return Extend(ref ins, true);
             case Mnemonic.Nop: return Result.Handled;
+            case Mnemonic.Adc: return AdcSbb(ref ins, true, flagsDead);
+            case Mnemonic.Sbb: return AdcSbb(ref ins, false, flagsDead);
+            case Mnemonic.Neg: return Neg(ref ins, flagsDead);
+            case Mnemonic.Not: return Not(ref ins);
+            case Mnemonic.Mul: return Mul(ref ins, false, flagsDead);
+            case Mnemonic.Imul: return ins.OpCount == 1 ? Mul(ref ins, true, flagsDead) : Imul(ref ins, flagsDead);
+            case Mnemonic.Shl:
+            case Mnemonic.Sal: return ShiftOp(ref ins, InlineOps.Shl, flagsDead);
+            case Mnemonic.Shr: return ShiftOp(ref ins, InlineOps.Shr, flagsDead);
+            case Mnemonic.Sar: return ShiftOp(ref ins, InlineOps.Sar, flagsDead);
+            case Mnemonic.Rol: return ShiftOp(ref ins, InlineOps.Rol, flagsDead);
+            case Mnemonic.Ror: return ShiftOp(ref ins, InlineOps.Ror, flagsDead);
+            case Mnemonic.Xchg: return Xchg(ref ins);
+            case Mnemonic.Bt: return Bt(ref ins);
             case Mnemonic.Push: return Push(ref ins);
             case Mnemonic.Pop: return Pop(ref ins);
             case Mnemonic.Jmp when ins.IsJmpShortOrNear && last:
@@ -148,6 +223,10 @@ internal sealed class InlineEmitter
                     return Result.Terminated;
                 }
         }
+        if (SseMnemonic(ins.Mnemonic)) return Sse(ref ins);
+        if (X87Mnemonic(ins.Mnemonic)) return X87Op(ref ins);
+        if (ins.ConditionCode != ConditionCode.None && IsCmov[(int)ins.Mnemonic]) return Cmovcc(ref ins);
+        if (ins.ConditionCode != ConditionCode.None && IsSet[(int)ins.Mnemonic]) return Setcc(ref ins);
         if (ins.IsJccShortOrNear && last)
         {
             uint target = (uint)ins.NearBranchTarget & _ipMask;
@@ -267,6 +346,707 @@ internal sealed class InlineEmitter
         _producer = (kind, size, a, one, r);
         EndOfStoringInstruction(ref ins);
         return Result.Handled;
+    }
+
+    /// <summary>Pushes CF (0 or 1): from the block's last producer when it is known, else from the recorded flags.</summary>
+    private void EmitCarryIn()
+    {
+        if (_producer is { Kind: LazyFlags.KindSub or LazyFlags.KindAdd or LazyFlags.KindLogic } p)
+        {
+            if (p.Kind == LazyFlags.KindLogic) _il.Emit(OpCodes.Ldc_I4_0);
+            else
+            {
+                // SUB/CMP: borrow = a < b; ADD: carry = r < a (operands and result masked to the size).
+                _il.Emit(OpCodes.Ldloc, p.Kind == LazyFlags.KindSub ? p.A : p.R);
+                _il.Emit(OpCodes.Ldloc, p.Kind == LazyFlags.KindSub ? p.B : p.A);
+                _il.Emit(OpCodes.Clt_Un);
+            }
+            return;
+        }
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Call, MCarryIn);
+    }
+
+    /// <summary>ADC/SBB: r = a ± b ± CF; recorded as ADD/SUB or, with a carry-in, ADC/SBB (kind + 1, i.e. op + 3).</summary>
+    private Result AdcSbb(ref Instruction ins, bool add, bool flagsDead)
+    {
+        if (!SimpleOperand(ins, 0) || !SimpleOperand(ins, 1)) return Result.NotHandled;
+        int size = Operands.OperandSize(ins, 0);
+        uint mask = SizeMask(size);
+        var a = _il.DeclareLocal(typeof(uint));
+        var b = _il.DeclareLocal(typeof(uint));
+        var c = _il.DeclareLocal(typeof(uint));
+        var r = _il.DeclareLocal(typeof(uint));
+        EmitCarryIn();
+        _il.Emit(OpCodes.Stloc, c);
+        if (!LoadOperand(ref ins, 0, size)) return Result.NotHandled;
+        _il.Emit(OpCodes.Stloc, a);
+        if (!LoadOperand(ref ins, 1, size)) return Result.NotHandled;
+        EmitMask(mask);
+        _il.Emit(OpCodes.Stloc, b);
+        _il.Emit(OpCodes.Ldloc, a);
+        _il.Emit(OpCodes.Ldloc, b);
+        _il.Emit(add ? OpCodes.Add : OpCodes.Sub);
+        _il.Emit(OpCodes.Ldloc, c);
+        _il.Emit(add ? OpCodes.Add : OpCodes.Sub);
+        EmitMask(mask);
+        _il.Emit(OpCodes.Stloc, r);
+        StoreOperand(ref ins, 0, size, r);
+        if (!flagsDead)
+        {
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldc_I4, (int)LazyFlags.Op(add ? LazyFlags.KindAdd : LazyFlags.KindSub, size));
+            _il.Emit(OpCodes.Ldloc, c);
+            _il.Emit(OpCodes.Ldc_I4_3);
+            _il.Emit(OpCodes.Mul);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Stfld, FLazyOp);
+            StoreLazyOperands(a, b, r);
+        }
+        _producer = null;
+        EndOfStoringInstruction(ref ins);
+        return Result.Handled;
+    }
+
+    private Result Neg(ref Instruction ins, bool flagsDead)
+    {
+        if (!SimpleOperand(ins, 0)) return Result.NotHandled;
+        int size = Operands.OperandSize(ins, 0);
+        uint mask = SizeMask(size);
+        var a = _il.DeclareLocal(typeof(uint));
+        var b = _il.DeclareLocal(typeof(uint));
+        var r = _il.DeclareLocal(typeof(uint));
+        if (!LoadOperand(ref ins, 0, size)) return Result.NotHandled;
+        _il.Emit(OpCodes.Stloc, b);
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Stloc, a);
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Ldloc, b);
+        _il.Emit(OpCodes.Sub);
+        EmitMask(mask);
+        _il.Emit(OpCodes.Stloc, r);
+        StoreOperand(ref ins, 0, size, r);
+        if (!flagsDead) StoreLazy(LazyFlags.KindSub, size, a, b, r);
+        _producer = (LazyFlags.KindSub, size, a, b, r);
+        EndOfStoringInstruction(ref ins);
+        return Result.Handled;
+    }
+
+    private Result Not(ref Instruction ins)
+    {
+        if (!SimpleOperand(ins, 0)) return Result.NotHandled;
+        int size = Operands.OperandSize(ins, 0);
+        var r = _il.DeclareLocal(typeof(uint));
+        if (!LoadOperand(ref ins, 0, size)) return Result.NotHandled;
+        _il.Emit(OpCodes.Not);
+        EmitMask(SizeMask(size));
+        _il.Emit(OpCodes.Stloc, r);
+        StoreOperand(ref ins, 0, size, r);
+        EndOfStoringInstruction(ref ins);
+        return Result.Handled; // flags untouched: the producer stays valid
+    }
+
+    /// <summary>MUL/IMUL r/m (one operand): the source loads inline, the multiply is one direct call.</summary>
+    private Result Mul(ref Instruction ins, bool signed, bool flagsDead)
+    {
+        if (!SimpleOperand(ins, 0)) return Result.NotHandled;
+        int size = Operands.OperandSize(ins, 0);
+        var b = _il.DeclareLocal(typeof(uint));
+        if (!LoadOperand(ref ins, 0, size)) return Result.NotHandled;
+        _il.Emit(OpCodes.Stloc, b);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4, size);
+        _il.Emit(OpCodes.Ldloc, b);
+        _il.Emit(flagsDead ? OpCodes.Ldc_I4_0 : OpCodes.Ldc_I4_1);
+        _il.Emit(OpCodes.Call, signed ? MImul1 : MMul);
+        _producer = null;
+        return Result.Handled;
+    }
+
+    /// <summary>IMUL r, r/m and IMUL r, r/m, imm.</summary>
+    private Result Imul(ref Instruction ins, bool flagsDead)
+    {
+        int src1 = ins.OpCount == 3 ? 1 : 0, src2 = ins.OpCount == 3 ? 2 : 1;
+        if (!SimpleOperand(ins, 0) || !SimpleOperand(ins, src1) || !SimpleOperand(ins, src2)) return Result.NotHandled;
+        int size = Operands.OperandSize(ins, 0);
+        var a = _il.DeclareLocal(typeof(uint));
+        var b = _il.DeclareLocal(typeof(uint));
+        if (!LoadOperand(ref ins, src1, size)) return Result.NotHandled;
+        _il.Emit(OpCodes.Stloc, a);
+        if (!LoadOperand(ref ins, src2, size)) return Result.NotHandled;
+        _il.Emit(OpCodes.Stloc, b);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4, size);
+        _il.Emit(OpCodes.Ldloc, a);
+        _il.Emit(OpCodes.Ldloc, b);
+        _il.Emit(flagsDead ? OpCodes.Ldc_I4_0 : OpCodes.Ldc_I4_1);
+        _il.Emit(OpCodes.Call, MImul);
+        _il.Emit(OpCodes.Stloc, _val);
+        StoreReg(ins.Op0Register, _val);
+        _producer = null;
+        return Result.Handled;
+    }
+
+    /// <summary>
+    /// SHL/SHR/SAR/ROL/ROR by 1, imm8 or CL. A count of 0 (after masking to 5 bits) changes nothing, not even the
+    /// flags, and does not write the destination; flags are committed after the store (which may fault).
+    /// </summary>
+    private Result ShiftOp(ref Instruction ins, int kind, bool flagsDead)
+    {
+        if (!SimpleOperand(ins, 0)) return Result.NotHandled;
+        int size = Operands.OperandSize(ins, 0);
+        int constCount = -1;
+        if (ins.OpCount < 2) constCount = 1;
+        else if (ins.Op1Kind == OpKind.Immediate8) constCount = ins.Immediate8 & 0x1F;
+        else if (ins.Op1Kind != OpKind.Register || ins.Op1Register != Register.CL) return Result.NotHandled;
+        if (constCount == 0) return Result.NotHandled;
+        var a = _il.DeclareLocal(typeof(uint));
+        var count = _il.DeclareLocal(typeof(uint));
+        var r = _il.DeclareLocal(typeof(uint));
+        var fl = _il.DeclareLocal(typeof(uint));
+        var skip = _il.DefineLabel();
+        if (!LoadOperand(ref ins, 0, size)) return Result.NotHandled;
+        _il.Emit(OpCodes.Stloc, a);
+        if (constCount > 0) _il.Emit(OpCodes.Ldc_I4, constCount);
+        else
+        {
+            LoadReg(Register.CL);
+            _il.Emit(OpCodes.Ldc_I4, 0x1F);
+            _il.Emit(OpCodes.And);
+        }
+        _il.Emit(OpCodes.Stloc, count);
+        if (constCount < 0)
+        {
+            _il.Emit(OpCodes.Ldloc, count);
+            _il.Emit(OpCodes.Brfalse, skip);
+        }
+        _il.Emit(OpCodes.Ldc_I4, kind);
+        _il.Emit(OpCodes.Ldc_I4, size);
+        _il.Emit(OpCodes.Ldloc, a);
+        _il.Emit(OpCodes.Ldloc, count);
+        _il.Emit(OpCodes.Ldloca, fl);
+        _il.Emit(OpCodes.Call, MShift);
+        _il.Emit(OpCodes.Stloc, r);
+        StoreOperand(ref ins, 0, size, r);
+        if (!flagsDead || kind >= InlineOps.Rol)
+        {
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldc_I4, kind);
+            _il.Emit(OpCodes.Ldc_I4, size);
+            _il.Emit(OpCodes.Ldloc, r);
+            _il.Emit(OpCodes.Ldloc, fl);
+            _il.Emit(OpCodes.Call, MCommitShift);
+        }
+        _il.MarkLabel(skip);
+        _producer = null;
+        EndOfStoringInstruction(ref ins);
+        return Result.Handled;
+    }
+
+    /// <summary>XCHG between general registers (the memory forms are locked and stay with the helper).</summary>
+    private Result Xchg(ref Instruction ins)
+    {
+        if (ins.Op0Kind != OpKind.Register || ins.Op1Kind != OpKind.Register) return Result.NotHandled;
+        var r0 = ins.Op0Register;
+        var r1 = ins.Op1Register;
+        if (!(r0.IsGPR8() || r0.IsGPR16() || r0.IsGPR32()) || !(r1.IsGPR8() || r1.IsGPR16() || r1.IsGPR32())) return Result.NotHandled;
+        var a = _il.DeclareLocal(typeof(uint));
+        var b = _il.DeclareLocal(typeof(uint));
+        LoadReg(r0);
+        _il.Emit(OpCodes.Stloc, a);
+        LoadReg(r1);
+        _il.Emit(OpCodes.Stloc, b);
+        StoreReg(r0, b);
+        StoreReg(r1, a);
+        return Result.Handled;
+    }
+
+    /// <summary>BT r, r/imm8: CF ← the selected bit (offset modulo the operand size); the other flags are kept.</summary>
+    private Result Bt(ref Instruction ins)
+    {
+        if (ins.Op0Kind != OpKind.Register || !SimpleOperand(ins, 0) || !SimpleOperand(ins, 1)) return Result.NotHandled;
+        int size = Operands.OperandSize(ins, 0);
+        var v = _il.DeclareLocal(typeof(uint));
+        LoadReg(ins.Op0Register);
+        _il.Emit(OpCodes.Stloc, v);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldloc, v);
+        if (ins.Op1Kind == OpKind.Register) LoadReg(ins.Op1Register);
+        else _il.Emit(OpCodes.Ldc_I4, (int)(ins.Immediate8 & 0xFF));
+        _il.Emit(OpCodes.Ldc_I4, size * 8 - 1);
+        _il.Emit(OpCodes.And);
+        _il.Emit(OpCodes.Shr_Un);
+        _il.Emit(OpCodes.Call, MSetCarry);
+        _producer = null;
+        return Result.Handled;
+    }
+
+    /// <summary>CMOVcc r, r/m: the source is read (and may fault) whatever the condition.</summary>
+    private Result Cmovcc(ref Instruction ins)
+    {
+        if (ins.Op0Kind != OpKind.Register || !SimpleOperand(ins, 0) || !SimpleOperand(ins, 1)) return Result.NotHandled;
+        int size = Operands.OperandSize(ins, 0);
+        var v = _il.DeclareLocal(typeof(uint));
+        var skip = _il.DefineLabel();
+        if (!LoadOperand(ref ins, 1, size)) return Result.NotHandled;
+        _il.Emit(OpCodes.Stloc, v);
+        EmitCondition((int)ins.ConditionCode - 1);
+        _il.Emit(OpCodes.Brfalse, skip);
+        StoreReg(ins.Op0Register, v);
+        _il.MarkLabel(skip);
+        return Result.Handled;
+    }
+
+    /// <summary>SETcc r/m8.</summary>
+    private Result Setcc(ref Instruction ins)
+    {
+        if (!SimpleOperand(ins, 0)) return Result.NotHandled;
+        var v = _il.DeclareLocal(typeof(uint));
+        EmitCondition((int)ins.ConditionCode - 1);
+        _il.Emit(OpCodes.Stloc, v);
+        StoreOperand(ref ins, 0, 1, v);
+        EndOfStoringInstruction(ref ins);
+        return Result.Handled;
+    }
+
+    // ---- SSE2 double forms ----
+
+    private static bool SseMnemonic(Mnemonic m) => m is Mnemonic.Movsd or Mnemonic.Movq or Mnemonic.Movapd or Mnemonic.Movaps
+        or Mnemonic.Movupd or Mnemonic.Movups or Mnemonic.Movdqa or Mnemonic.Movdqu
+        or Mnemonic.Addsd or Mnemonic.Subsd or Mnemonic.Mulsd or Mnemonic.Divsd or Mnemonic.Sqrtsd
+        or Mnemonic.Ucomisd or Mnemonic.Comisd or Mnemonic.Cvtsi2sd or Mnemonic.Cvttsd2si
+        or Mnemonic.Andpd or Mnemonic.Andps or Mnemonic.Andnpd or Mnemonic.Andnps or Mnemonic.Orpd or Mnemonic.Orps
+        or Mnemonic.Xorpd or Mnemonic.Xorps or Mnemonic.Pand or Mnemonic.Pandn or Mnemonic.Por or Mnemonic.Pxor;
+
+    private static bool IsXmm(in Instruction ins, int op) => ins.GetOpKind(op) == OpKind.Register && ins.GetOpRegister(op).IsXMM();
+
+    private static bool IsMem64(in Instruction ins, int op) => ins.GetOpKind(op) == OpKind.Memory && SimpleAddress(ins) && ins.MemorySize.GetSize() == 8;
+
+    private static int XmmIndex(in Instruction ins, int op) => ins.GetOpRegister(op) - Register.XMM0;
+
+    /// <summary>
+    /// The hot SSE2 forms: register numbers resolved now, 64-bit memory operands through the inline TLB path, the
+    /// arithmetic through <see cref="Helpers.SdArith"/> and friends. The enable check is made once per block; when it
+    /// fails the generic helper runs (and raises #UD/#NM).
+    /// </summary>
+    private Result Sse(ref Instruction ins)
+    {
+        var m = ins.Mnemonic;
+        if (ins.OpCount != 2) return Result.NotHandled;
+        bool x0 = IsXmm(ins, 0), x1 = IsXmm(ins, 1), m0 = IsMem64(ins, 0), m1 = IsMem64(ins, 1);
+        Action? body = null;
+        switch (m)
+        {
+            case Mnemonic.Movsd when ins.Code is Code.Movsd_xmm_xmmm64 or Code.Movsd_xmmm64_xmm:
+            case Mnemonic.Movq when ins.Code is Code.Movq_xmm_xmmm64 or Code.Movq_xmmm64_xmm:
+                {
+                    bool zeroHigh = m == Mnemonic.Movq || m1;
+                    if (x0 && (x1 || m1))
+                    {
+                        var insCopy = ins;
+                        body = () =>
+                        {
+                            if (m1) ReadMem64(ref insCopy);
+                            else LoadXmm(XmmIndex(insCopy, 1), 0);
+                            _il.Emit(OpCodes.Stloc, _val64);
+                            StoreXmm(XmmIndex(insCopy, 0), 0, _val64);
+                            if (zeroHigh)
+                            {
+                                _il.Emit(OpCodes.Ldc_I8, 0L);
+                                _il.Emit(OpCodes.Stloc, _val64);
+                                StoreXmm(XmmIndex(insCopy, 0), 1, _val64);
+                            }
+                        };
+                    }
+                    else if (m0 && x1)
+                    {
+                        var insCopy = ins;
+                        body = () =>
+                        {
+                            var v = _il.DeclareLocal(typeof(ulong));
+                            LoadXmm(XmmIndex(insCopy, 1), 0);
+                            _il.Emit(OpCodes.Stloc, v);
+                            EmitEffectiveAddress(ref insCopy);
+                            EmitWrite64(Operands.SegIndex(insCopy.MemorySegment), v);
+                        };
+                    }
+                    break;
+                }
+            case Mnemonic.Movapd or Mnemonic.Movaps or Mnemonic.Movupd or Mnemonic.Movups or Mnemonic.Movdqa or Mnemonic.Movdqu when x0 && x1:
+                {
+                    int d = XmmIndex(ins, 0), sx = XmmIndex(ins, 1);
+                    body = () =>
+                    {
+                        for (int h = 0; h < 2; h++)
+                        {
+                            LoadXmm(sx, h);
+                            _il.Emit(OpCodes.Stloc, _val64);
+                            StoreXmm(d, h, _val64);
+                        }
+                    };
+                    break;
+                }
+            case Mnemonic.Addsd or Mnemonic.Subsd or Mnemonic.Mulsd or Mnemonic.Divsd or Mnemonic.Sqrtsd when x0 && (x1 || m1):
+                {
+                    var op = m switch
+                    {
+                        Mnemonic.Addsd => Cpu.Simd.SseFloat.Op.Add,
+                        Mnemonic.Subsd => Cpu.Simd.SseFloat.Op.Sub,
+                        Mnemonic.Mulsd => Cpu.Simd.SseFloat.Op.Mul,
+                        Mnemonic.Divsd => Cpu.Simd.SseFloat.Op.Div,
+                        _ => Cpu.Simd.SseFloat.Op.Sqrt,
+                    };
+                    var insCopy = ins;
+                    body = () =>
+                    {
+                        LoadSourceDouble(ref insCopy, m1);
+                        _il.Emit(OpCodes.Ldarg_1);
+                        _il.Emit(OpCodes.Ldc_I4, (int)op);
+                        _il.Emit(OpCodes.Ldc_I4, XmmIndex(insCopy, 0));
+                        _il.Emit(OpCodes.Ldloc, _val64);
+                        _il.Emit(OpCodes.Call, MSdArith);
+                        EmitFaultIfNonZero();
+                    };
+                    break;
+                }
+            case Mnemonic.Ucomisd or Mnemonic.Comisd when x0 && (x1 || m1):
+                {
+                    var insCopy = ins;
+                    body = () =>
+                    {
+                        LoadSourceDouble(ref insCopy, m1);
+                        _il.Emit(OpCodes.Ldarg_1);
+                        _il.Emit(OpCodes.Ldc_I4, XmmIndex(insCopy, 0));
+                        _il.Emit(OpCodes.Ldloc, _val64);
+                        _il.Emit(m == Mnemonic.Comisd ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
+                        _il.Emit(OpCodes.Call, MSdCompare);
+                        EmitFaultIfNonZero();
+                    };
+                    break;
+                }
+            case Mnemonic.Cvtsi2sd when x0 && Operands.OperandSize(ins, 1) == 4 && SimpleOperand(ins, 1):
+                {
+                    var insCopy = ins;
+                    body = () =>
+                    {
+                        LoadOperand(ref insCopy, 1, 4);
+                        _il.Emit(OpCodes.Stloc, _val);
+                        _il.Emit(OpCodes.Ldarg_1);
+                        _il.Emit(OpCodes.Ldc_I4, XmmIndex(insCopy, 0));
+                        _il.Emit(OpCodes.Ldloc, _val);
+                        _il.Emit(OpCodes.Call, MCvtsi2sd);
+                    };
+                    break;
+                }
+            case Mnemonic.Cvttsd2si when ins.Op0Kind == OpKind.Register && ins.Op0Register.IsGPR32() && (x1 || m1):
+                {
+                    var insCopy = ins;
+                    body = () =>
+                    {
+                        LoadSourceDouble(ref insCopy, m1);
+                        _il.Emit(OpCodes.Ldarg_1);
+                        _il.Emit(OpCodes.Ldloc, _val64);
+                        _il.Emit(OpCodes.Ldloca, _val);
+                        _il.Emit(OpCodes.Call, MCvttsd2si);
+                        EmitFaultIfNonZero();
+                        StoreReg(insCopy.Op0Register, _val);
+                    };
+                    break;
+                }
+            case Mnemonic.Andpd or Mnemonic.Andps or Mnemonic.Pand or Mnemonic.Andnpd or Mnemonic.Andnps or Mnemonic.Pandn
+                or Mnemonic.Orpd or Mnemonic.Orps or Mnemonic.Por or Mnemonic.Xorpd or Mnemonic.Xorps or Mnemonic.Pxor when x0 && x1:
+                {
+                    int kind = m switch
+                    {
+                        Mnemonic.Andpd or Mnemonic.Andps or Mnemonic.Pand => 0,
+                        Mnemonic.Andnpd or Mnemonic.Andnps or Mnemonic.Pandn => 1,
+                        Mnemonic.Orpd or Mnemonic.Orps or Mnemonic.Por => 2,
+                        _ => 3,
+                    };
+                    int d = XmmIndex(ins, 0), sx = XmmIndex(ins, 1);
+                    body = () =>
+                    {
+                        _il.Emit(OpCodes.Ldarg_1);
+                        _il.Emit(OpCodes.Ldc_I4, kind);
+                        _il.Emit(OpCodes.Ldc_I4, d);
+                        _il.Emit(OpCodes.Ldc_I4, sx);
+                        _il.Emit(OpCodes.Call, MBitwise128);
+                    };
+                    break;
+                }
+        }
+        if (body is null) return Result.NotHandled;
+        var helper = _il.DefineLabel();
+        var done = _il.DefineLabel();
+        if (!_sseChecked)
+        {
+            _sseReady ??= _il.DeclareLocal(typeof(bool));
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Call, MSseReady);
+            _il.Emit(OpCodes.Stloc, _sseReady);
+            _sseChecked = true;
+        }
+        _il.Emit(OpCodes.Ldloc, _sseReady!);
+        _il.Emit(OpCodes.Brfalse, helper);
+        body();
+        _il.Emit(OpCodes.Br, done);
+        _il.MarkLabel(helper);
+        EmitHelperCall(ref ins);
+        _il.MarkLabel(done);
+        if (m is Mnemonic.Ucomisd or Mnemonic.Comisd) _producer = null;
+        if (m0) EndOfStoringInstruction(ref ins);
+        return Result.Handled;
+    }
+
+    // ---- x87 hot forms ----
+
+    private static bool X87Mnemonic(Mnemonic m) => m is Mnemonic.Fld or Mnemonic.Fst or Mnemonic.Fstp or Mnemonic.Fxch
+        or Mnemonic.Fldz or Mnemonic.Fld1 or Mnemonic.Fcomi or Mnemonic.Fcomip or Mnemonic.Fucomi or Mnemonic.Fucomip
+        or Mnemonic.Fadd or Mnemonic.Faddp or Mnemonic.Fsub or Mnemonic.Fsubp or Mnemonic.Fsubr or Mnemonic.Fsubrp
+        or Mnemonic.Fmul or Mnemonic.Fmulp or Mnemonic.Fdiv or Mnemonic.Fdivp or Mnemonic.Fdivr or Mnemonic.Fdivrp;
+
+    private static int StOf(in Instruction ins, int op) => ins.GetOpRegister(op) - Register.ST0;
+
+    private static bool IsSt(in Instruction ins, int op) => ins.GetOpKind(op) == OpKind.Register && ins.GetOpRegister(op).IsST();
+
+    /// <summary>
+    /// The hot x87 forms as direct calls to <see cref="Helpers"/>' X87* entries with ST indices, FOP and IP as
+    /// constants (the arithmetic stays SoftFloat80's). When <see cref="Helpers.X87Ready"/> is false the generic helper
+    /// runs (#NM, #MF/FERR#).
+    /// </summary>
+    private Result X87Op(ref Instruction ins)
+    {
+        var m = ins.Mnemonic;
+        int fop = Helpers.FopOf(ins);
+        uint ip = (uint)ins.IP;
+        bool mem = ins.OpCount == 1 && ins.Op0Kind == OpKind.Memory && SimpleAddress(ins) && ins.MemorySize is MemorySize.Float64 or MemorySize.Float32;
+        bool m64 = mem && ins.MemorySize == MemorySize.Float64;
+        MethodInfo method;
+        var args = new List<int>();
+        switch (m)
+        {
+            case Mnemonic.Fld when ins.OpCount == 1 && IsSt(ins, 0):
+                method = MX87LoadReg;
+                args.Add(StOf(ins, 0));
+                break;
+            case Mnemonic.Fld when mem:
+                method = MX87LoadMem;
+                break;
+            case Mnemonic.Fst or Mnemonic.Fstp when ins.OpCount == 1 && IsSt(ins, 0):
+                method = MX87StoreReg;
+                args.Add(StOf(ins, 0));
+                args.Add(m == Mnemonic.Fstp ? 1 : 0);
+                break;
+            case Mnemonic.Fxch:
+                method = MX87Xch;
+                args.Add(ins.OpCount == 2 ? StOf(ins, 1) : ins.OpCount == 1 ? StOf(ins, 0) : 1);
+                break;
+            case Mnemonic.Fldz or Mnemonic.Fld1:
+                method = MX87LoadConst;
+                args.Add((int)(m == Mnemonic.Fldz ? Cpu.Fpu.X87.Constant.Zero : Cpu.Fpu.X87.Constant.One));
+                break;
+            case Mnemonic.Fcomi or Mnemonic.Fcomip or Mnemonic.Fucomi or Mnemonic.Fucomip when ins.OpCount == 2 && IsSt(ins, 1):
+                method = MX87CompareEflags;
+                args.Add(StOf(ins, 1));
+                args.Add(m is Mnemonic.Fucomi or Mnemonic.Fucomip ? 1 : 0);
+                args.Add(m is Mnemonic.Fcomip or Mnemonic.Fucomip ? 1 : 0);
+                break;
+            default:
+                {
+                    var op = m switch
+                    {
+                        Mnemonic.Fadd or Mnemonic.Faddp => Cpu.Fpu.X87.Op.Add,
+                        Mnemonic.Fsub or Mnemonic.Fsubp => Cpu.Fpu.X87.Op.Sub,
+                        Mnemonic.Fsubr or Mnemonic.Fsubrp => Cpu.Fpu.X87.Op.SubR,
+                        Mnemonic.Fmul or Mnemonic.Fmulp => Cpu.Fpu.X87.Op.Mul,
+                        Mnemonic.Fdiv or Mnemonic.Fdivp => Cpu.Fpu.X87.Op.Div,
+                        Mnemonic.Fdivr or Mnemonic.Fdivrp => Cpu.Fpu.X87.Op.DivR,
+                        _ => (Cpu.Fpu.X87.Op)(-1),
+                    };
+                    if ((int)op < 0) return Result.NotHandled;
+                    bool pop = m is Mnemonic.Faddp or Mnemonic.Fsubp or Mnemonic.Fsubrp or Mnemonic.Fmulp or Mnemonic.Fdivp or Mnemonic.Fdivrp;
+                    args.Add((int)op);
+                    if (mem && !pop)
+                    {
+                        method = MX87ArithMem;
+                        break;
+                    }
+                    if (ins.OpCount == 2 && IsSt(ins, 0) && IsSt(ins, 1))
+                    {
+                        args.Add(StOf(ins, 0));
+                        args.Add(StOf(ins, 1));
+                    }
+                    else if (ins.OpCount == 0)
+                    {
+                        args.Add(1);
+                        args.Add(0);
+                    }
+                    else return Result.NotHandled;
+                    args.Add(pop ? 1 : 0);
+                    method = MX87ArithRegs;
+                    break;
+                }
+        }
+        if (m == Mnemonic.Fld && !mem && !(ins.OpCount == 1 && IsSt(ins, 0))) return Result.NotHandled;
+        var helper = _il.DefineLabel();
+        var done = _il.DefineLabel();
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Call, MX87Ready);
+        _il.Emit(OpCodes.Brfalse, helper);
+        if (mem)
+        {
+            if (m64) ReadMem64(ref ins);
+            else
+            {
+                EmitEffectiveAddress(ref ins);
+                EmitRead(Operands.SegIndex(ins.MemorySegment), 4);
+                _il.Emit(OpCodes.Ldloc, _val);
+                _il.Emit(OpCodes.Conv_U8);
+            }
+            _il.Emit(OpCodes.Stloc, _val64);
+        }
+        _il.Emit(OpCodes.Ldarg_1);
+        foreach (int a in args) _il.Emit(OpCodes.Ldc_I4, a);
+        if (mem)
+        {
+            _il.Emit(OpCodes.Ldloc, _val64);
+            _il.Emit(m64 ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
+            _il.Emit(OpCodes.Ldc_I4, Operands.SegIndex(ins.MemorySegment));
+            _il.Emit(OpCodes.Ldloc, _ea);
+        }
+        _il.Emit(OpCodes.Ldc_I4, (int)ip);
+        _il.Emit(OpCodes.Ldc_I4, fop);
+        _il.Emit(OpCodes.Call, method);
+        _il.Emit(OpCodes.Br, done);
+        _il.MarkLabel(helper);
+        EmitHelperCall(ref ins);
+        _il.MarkLabel(done);
+        if (method == MX87CompareEflags) _producer = null;
+        return Result.Handled;
+    }
+
+    private void LoadSourceDouble(ref Instruction ins, bool memory)
+    {
+        if (memory) ReadMem64(ref ins);
+        else LoadXmm(XmmIndex(ins, 1), 0);
+        _il.Emit(OpCodes.Stloc, _val64);
+    }
+
+    /// <summary>Pushes the 64-bit memory operand (a fault takes the fault exit).</summary>
+    private void ReadMem64(ref Instruction ins)
+    {
+        EmitEffectiveAddress(ref ins);
+        int seg = Operands.SegIndex(ins.MemorySegment);
+        var slow = _il.DefineLabel();
+        var done = _il.DefineLabel();
+        EmitFastPathToHost(seg, 8, FSegReadLimit, FTlbRead, slow);
+        _il.Emit(OpCodes.Ldind_I8);
+        _il.Emit(OpCodes.Stloc, _val64);
+        _il.Emit(OpCodes.Br, done);
+        _il.MarkLabel(slow);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4, seg);
+        _il.Emit(OpCodes.Ldloc, _ea);
+        _il.Emit(OpCodes.Ldc_I4_8);
+        _il.Emit(OpCodes.Call, MReadSlow);
+        _il.Emit(OpCodes.Stloc, _val64);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, FFaulted);
+        _il.Emit(OpCodes.Brfalse, done);
+        EmitFault();
+        _il.MarkLabel(done);
+        _il.Emit(OpCodes.Ldloc, _val64);
+    }
+
+    private void EmitWrite64(int seg, LocalBuilder value)
+    {
+        var slow = _il.DefineLabel();
+        var done = _il.DefineLabel();
+        EmitFastPathToHost(seg, 8, FSegWriteLimit, FTlbWrite, slow);
+        _il.Emit(OpCodes.Ldloc, value);
+        _il.Emit(OpCodes.Stind_I8);
+        _il.Emit(OpCodes.Br, done);
+        _il.MarkLabel(slow);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4, seg);
+        _il.Emit(OpCodes.Ldloc, _ea);
+        _il.Emit(OpCodes.Ldc_I4_8);
+        _il.Emit(OpCodes.Ldloc, value);
+        _il.Emit(OpCodes.Call, MWriteSlow);
+        _il.Emit(OpCodes.Dup);
+        _il.Emit(OpCodes.Ldc_I4_1);
+        var notFault = _il.DefineLabel();
+        _il.Emit(OpCodes.Bne_Un, notFault);
+        _il.Emit(OpCodes.Pop);
+        EmitFault();
+        _il.MarkLabel(notFault);
+        _il.Emit(OpCodes.Ldc_I4_2);
+        _il.Emit(OpCodes.Ceq);
+        _il.Emit(OpCodes.Ldloc, _stop);
+        _il.Emit(OpCodes.Or);
+        _il.Emit(OpCodes.Stloc, _stop);
+        _il.MarkLabel(done);
+    }
+
+    private void LoadXmmArray()
+    {
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Call, MGetFpu);
+        _il.Emit(OpCodes.Ldfld, FXmm);
+    }
+
+    private void LoadXmm(int reg, int half)
+    {
+        LoadXmmArray();
+        _il.Emit(OpCodes.Ldc_I4, 2 * reg + half);
+        _il.Emit(OpCodes.Ldelem_I8);
+    }
+
+    private void StoreXmm(int reg, int half, LocalBuilder value)
+    {
+        LoadXmmArray();
+        _il.Emit(OpCodes.Ldc_I4, 2 * reg + half);
+        _il.Emit(OpCodes.Ldloc, value);
+        _il.Emit(OpCodes.Stelem_I8);
+    }
+
+    /// <summary>A status (0 continue, 1 fault) on the stack: a fault leaves through the fault exit.</summary>
+    private void EmitFaultIfNonZero()
+    {
+        var ok = _il.DefineLabel();
+        _il.Emit(OpCodes.Brfalse, ok);
+        EmitFault();
+        _il.MarkLabel(ok);
+    }
+
+    /// <summary>The generic path: RIP = next, Helpers.X(cpu, ref block.Instructions[k]), non-zero status → dynamic exit.</summary>
+    private void EmitHelperCall(ref Instruction ins)
+    {
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4, (int)((uint)ins.NextIP & _ipMask));
+        _il.Emit(OpCodes.Conv_U8);
+        _il.Emit(OpCodes.Stfld, FRip);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, FInstructions);
+        _il.Emit(OpCodes.Ldc_I4, _k);
+        _il.Emit(OpCodes.Ldelema, typeof(Instruction));
+        _il.Emit(OpCodes.Call, HelperTable.Lookup(ins, false));
+        _il.Emit(OpCodes.Dup);
+        _il.Emit(OpCodes.Stloc, _status);
+        var cont = _il.DefineLabel();
+        _il.Emit(OpCodes.Brfalse, cont);
+        _il.Emit(OpCodes.Ldc_I4, _k);
+        _il.Emit(OpCodes.Stloc, _index);
+        _il.Emit(OpCodes.Br, _dynamicExit);
+        _il.MarkLabel(cont);
+    }
+
+    private void EmitMask(uint mask)
+    {
+        if (mask == 0xFFFF_FFFF) return;
+        _il.Emit(OpCodes.Ldc_I4, (int)mask);
+        _il.Emit(OpCodes.And);
     }
 
     private Result Lea(ref Instruction ins)
@@ -650,6 +1430,11 @@ internal sealed class InlineEmitter
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, (int)LazyFlags.Op(kind, size));
         _il.Emit(OpCodes.Stfld, FLazyOp);
+        StoreLazyOperands(a, b, r);
+    }
+
+    private void StoreLazyOperands(LocalBuilder a, LocalBuilder b, LocalBuilder r)
+    {
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldloc, a);
         _il.Emit(OpCodes.Stfld, FLazyA);

@@ -1,0 +1,131 @@
+using Emulator.Core.Cpu;
+using Emulator.Core.Cpu.Fpu;
+
+namespace Emulator.Core.Translation;
+
+/// <summary>
+/// Entries for the compiled tier's hot x87 forms: the same <see cref="X87"/>/<see cref="SoftFloat80"/> operations as
+/// the generic helpers (bit-exact 80-bit results), but with the stack operands, the FPU opcode and the instruction
+/// pointer resolved at compile time and memory operands loaded inline. The compiled code calls the generic helper
+/// instead when <see cref="X87Ready"/> is false (#NM or a pending x87 exception to deliver).
+/// </summary>
+public static partial class Helpers
+{
+    /// <summary>No #NM (CR0.EM/TS clear) and no pending unmasked x87 exception for a waiting instruction.</summary>
+    internal static bool X87Ready(CpuState cpu) => (cpu.Cr0 & (Cr.CR0_EM | Cr.CR0_TS)) == 0 && (cpu.Fpu.Status & X87.SW_ES) == 0;
+
+    private static FpuState X87Record(CpuState cpu, uint ip, int fop)
+    {
+        var f = cpu.Fpu;
+        f.LastInstructionPointer = ip;
+        f.LastCodeSelector = cpu.Cs.Selector;
+        f.LastOpcode = (ushort)fop;
+        return f;
+    }
+
+    private static void X87RecordData(CpuState cpu, FpuState f, int seg, uint ea)
+    {
+        f.LastDataPointer = ea;
+        f.LastDataSelector = cpu.Seg(seg).Selector;
+    }
+
+    /// <summary>FADD/FSUB/FSUBR/FMUL/FDIV/FDIVR ST(dst), ST(src) (with pop for the P forms).</summary>
+    internal static void X87ArithRegs(CpuState cpu, int op, int dst, int src, bool pop, uint ip, int fop)
+    {
+        var f = X87Record(cpu, ip, fop);
+        X87.ArithRegs(f, (X87.Op)op, dst, src, pop);
+        FpuDone(cpu);
+    }
+
+    /// <summary>The m32/m64 arithmetic forms with the operand's bits already read.</summary>
+    internal static void X87ArithMem(CpuState cpu, int op, ulong bits, bool m64, int seg, uint ea, uint ip, int fop)
+    {
+        var f = cpu.Fpu;
+        var env = X87.Env(f);
+        env.Flags = 0;
+        var v = m64 ? SoftFloat80.FromFloat64(bits, ref env) : SoftFloat80.FromFloat32((uint)bits, ref env);
+        X87Record(cpu, ip, fop);
+        X87RecordData(cpu, f, seg, ea);
+        X87.ArithValue(f, (X87.Op)op, v, env);
+        FpuDone(cpu);
+    }
+
+    /// <summary>FLD m32/m64 with the operand's bits already read.</summary>
+    internal static void X87LoadMem(CpuState cpu, ulong bits, bool m64, int seg, uint ea, uint ip, int fop)
+    {
+        var f = cpu.Fpu;
+        var env = X87.Env(f);
+        env.Flags = 0;
+        var v = m64 ? SoftFloat80.FromFloat64(bits, ref env) : SoftFloat80.FromFloat32((uint)bits, ref env);
+        X87Record(cpu, ip, fop);
+        X87RecordData(cpu, f, seg, ea);
+        X87.LoadConverted(f, v, env);
+        FpuDone(cpu);
+    }
+
+    /// <summary>FLD ST(i).</summary>
+    internal static void X87LoadReg(CpuState cpu, int i, uint ip, int fop)
+    {
+        X87.LoadReg(X87Record(cpu, ip, fop), i);
+        FpuDone(cpu);
+    }
+
+    /// <summary>FST/FSTP ST(i).</summary>
+    internal static void X87StoreReg(CpuState cpu, int i, bool pop, uint ip, int fop)
+    {
+        X87.StoreReg(X87Record(cpu, ip, fop), i, pop);
+        FpuDone(cpu);
+    }
+
+    /// <summary>FXCH ST(i).</summary>
+    internal static void X87Xch(CpuState cpu, int i, uint ip, int fop)
+    {
+        X87.Xch(X87Record(cpu, ip, fop), i);
+        FpuDone(cpu);
+    }
+
+    /// <summary>FLDZ, FLD1 and the other constants.</summary>
+    internal static void X87LoadConst(CpuState cpu, int c, uint ip, int fop)
+    {
+        X87.LoadConstant(X87Record(cpu, ip, fop), (X87.Constant)c);
+        FpuDone(cpu);
+    }
+
+    /// <summary>FCOMI/FCOMIP/FUCOMI/FUCOMIP ST(0), ST(k): as <see cref="FCompareEflags"/>.</summary>
+    internal static void X87CompareEflags(CpuState cpu, int k, bool quiet, bool pop, uint ip, int fop)
+    {
+        var f = X87Record(cpu, ip, fop);
+        var rel = SoftFloat80.Relation.Unordered;
+        if (X87.IsEmpty(f, 0) || X87.IsEmpty(f, k))
+        {
+            if (!X87.StackFault(f, false))
+            {
+                FpuDone(cpu);
+                return;
+            }
+        }
+        else
+        {
+            var env = X87.Env(f);
+            env.Flags = 0;
+            rel = SoftFloat80.Compare(X87.St(f, 0), X87.St(f, k), quiet, ref env);
+            if (!X87.Commit(f, env))
+            {
+                FpuDone(cpu);
+                return;
+            }
+        }
+        uint fl = cpu.GetEflags() & ~Eflags.Arithmetic;
+        fl |= rel switch
+        {
+            SoftFloat80.Relation.Less => Eflags.CF,
+            SoftFloat80.Relation.Equal => Eflags.ZF,
+            SoftFloat80.Relation.Greater => 0u,
+            _ => Eflags.ZF | Eflags.PF | Eflags.CF,
+        };
+        cpu.Eflags = fl;
+        cpu.LazyOp = LazyFlagOp.None;
+        if (pop) X87.Pop(f);
+        FpuDone(cpu);
+    }
+}

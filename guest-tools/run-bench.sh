@@ -190,6 +190,9 @@ for r in "${runs[@]}"; do
     if [ -z "$done_exit" ]; then echo "run-bench: $r: no 'EMU-DEMO: command done' line (log: $logs/$r.log)" >&2; ok=0
     elif [ "$done_exit" != 0 ]; then echo "run-bench: $r: emu-bench exited with status $done_exit (log: $logs/$r.log)" >&2; ok=0; fi
     while read -r _ w text; do echo "run-bench: $r: workload $w failed: $text" >&2; ok=0; done < <(grep '^werr ' "$tmp/$r.res" || true)
+    # what the guest kernel and shell say about a crashed program (e.g. "traps: emu-bench[N] trap invalid opcode ip:…")
+    grep -E 'traps: |Illegal instruction|Segmentation fault|Floating point exception|Bus error|Kernel panic|Oops|BUG:' "$logs/$r.log" \
+        | cut -d' ' -f2- | head -5 | sed "s/^/run-bench: $r: guest says: /" >&2 || true
 done
 
 # ---- the table ----

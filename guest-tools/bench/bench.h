@@ -1,4 +1,4 @@
-/* emu-bench: the guest benchmark of the Emulator project (see README.md, "Guest benchmark").
+/* emu-bench: the guest benchmark of the Emulator project (see guest-tools/bench/README.md).
  * Shared declarations of the workloads; each returns its checksum. */
 #ifndef EMU_BENCH_H
 #define EMU_BENCH_H

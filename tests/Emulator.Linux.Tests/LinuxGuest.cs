@@ -9,7 +9,7 @@ namespace Emulator.Linux.Tests;
 public sealed class LinuxGuest : IDisposable
 {
     /// <summary>Wall-clock cap for any one wait, so a hung guest fails the test instead of CI.</summary>
-    public static readonly TimeSpan WaitLimit = TimeSpan.FromMinutes(8);
+    public static readonly TimeSpan WaitLimit = TimeSpan.FromMinutes(4);
 
     private readonly MemoryStream _transmitted = new();
     private readonly SerialStreamBackend _serial;

@@ -748,6 +748,7 @@ public sealed class PcMachine : IDisposable
             }
             using (var r = new BinaryReader(reader.OpenSection(SectionCpu)))
                 CpuStateSerializer.Load(Cpu, r);
+            Core.ResyncClock(); // the restored retired count is the clock's base: devices below read the restored time
             using (var s = reader.OpenSection(SectionRam))
                 LoadRam(s);
             foreach (var d in _devices)

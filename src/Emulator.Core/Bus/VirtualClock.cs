@@ -18,25 +18,39 @@ public sealed class VirtualClock
         NanosecondsPerInstruction = nanosecondsPerInstruction;
     }
 
-    /// <summary>Current virtual time in nanoseconds since machine start.</summary>
-    public long Now { get; private set; }
+    private long _now;
+    private Func<long>? _pendingInstructions;
+
+    /// <summary>
+    /// Current virtual time in nanoseconds since machine start, including instructions the CPU has retired but not
+    /// yet handed to <see cref="AdvanceInstructions"/> (so a device read in the middle of a run of chained blocks
+    /// sees the same time as the guest's TSC).
+    /// </summary>
+    public long Now => _pendingInstructions is null ? _now : _now + _pendingInstructions() * NanosecondsPerInstruction;
+
+    /// <summary>Lets the CPU report instructions retired since it last advanced the clock (see <see cref="Now"/>).</summary>
+    public void AttachPendingInstructions(Func<long> pending) => _pendingInstructions = pending;
 
     /// <summary>The earliest armed deadline, or <see cref="long.MaxValue"/>.</summary>
     public long NextDeadline { get; private set; } = long.MaxValue;
 
     /// <summary>Advances virtual time by <paramref name="instructions"/> retired instructions.</summary>
-    public void AdvanceInstructions(long instructions) => Now += instructions * NanosecondsPerInstruction;
+    public void AdvanceInstructions(long instructions) => _now += instructions * NanosecondsPerInstruction;
 
     /// <summary>Advances virtual time directly (an idle CPU in HLT skips to the next deadline).</summary>
     public void AdvanceTo(long time)
     {
-        if (time > Now) Now = time;
+        long now = Now;
+        if (time > now) _now += time - now;
     }
 
-    /// <summary>Sets the time, for snapshot restore.</summary>
+    /// <summary>
+    /// Sets the time, for snapshot restore; the CPU must re-synchronise its retired count with the clock right after
+    /// (CpuCore.ResyncClock) so that no instructions are pending.
+    /// </summary>
     public void Restore(long now)
     {
-        Now = now;
+        _now = now;
     }
 
     public ClockTimer CreateTimer(Action<long> callback)

@@ -20,6 +20,7 @@ public sealed class CpuCore
         _clock = clock;
         Cache = new TranslationCache(cpu);
         _clockedRetired = cpu.Retired;
+        clock.AttachPendingInstructions(() => Cpu.Retired - _clockedRetired);
     }
 
     public CpuState Cpu { get; }
@@ -198,7 +199,7 @@ public sealed class CpuCore
     {
         long next = _clock.NextDeadline;
         if (next == long.MaxValue) return long.MaxValue / 4;
-        long ns = next - _clock.Now - (Cpu.Retired - _clockedRetired) * _clock.NanosecondsPerInstruction;
+        long ns = next - _clock.Now; // Now includes the instructions not yet synced
         return Math.Max(1, ns / _clock.NanosecondsPerInstruction);
     }
 
@@ -221,7 +222,11 @@ public sealed class CpuCore
         {
             return canWake ? StopReason.Idle : StopReason.HaltedForever;
         }
+        long before = _clock.Now;
         _clock.AdvanceTo(_clock.NextDeadline);
+        // The time-stamp counter runs while the processor is halted (SDM Vol. 3B §18.17): it counts the skipped
+        // virtual time at its rate of one tick per instruction time, so TSC and the clock-driven timers stay in step.
+        cpu.TscOffset += (ulong)((_clock.Now - before) / _clock.NanosecondsPerInstruction);
         _clock.RunDueTimers();
         cpu.InterruptCheck = true;
         return null;

@@ -12,7 +12,7 @@ if [ "$build" -ne 0 ]; then
   echo "build failed"
   exit 1
 fi
-dotnet test Emulator.sln -c Release --no-build --filter "Category!=LinuxUnverified" --logger "trx;LogFilePrefix=r" --results-directory "$results"
+dotnet test Emulator.sln -c Release --no-build --logger "trx;LogFilePrefix=r" --results-directory "$results"
 status=$?
 passed=0
 failed=0

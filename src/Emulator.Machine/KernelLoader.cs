@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Emulator.Core.Cpu;
 using Emulator.Core.Memory;
+using Emulator.Devices;
 
 namespace Emulator.Machine;
 
@@ -40,7 +41,7 @@ public sealed class KernelLoader
 
     // Linux setup header / boot_params offsets (boot.rst "The real-mode kernel header", zero-page.rst).
     private const int OffAltMemK = 0x1E0, OffE820Entries = 0x1E8, OffSetupSects = 0x1F1, OffBootFlag = 0x1FE, OffJump = 0x200,
-        OffHeader = 0x202, OffVersion = 0x206, OffTypeOfLoader = 0x210, OffLoadflags = 0x211, OffCode32Start = 0x214,
+        OffAcpiRsdpAddr = 0x070, OffHeader = 0x202, OffVersion = 0x206, OffTypeOfLoader = 0x210, OffLoadflags = 0x211, OffCode32Start = 0x214,
         OffRamdiskImage = 0x218, OffRamdiskSize = 0x21C, OffHeapEndPtr = 0x224, OffCmdLinePtr = 0x228, OffInitrdAddrMax = 0x22C,
         OffCmdlineSize = 0x238, OffInitSize = 0x260, OffE820Table = 0x2D0, OffCmdLineMagic = 0x20, OffCmdLineOffset = 0x22;
     private const byte LoadedHigh = 0x01, CanUseHeap = 0x80;
@@ -89,8 +90,9 @@ public sealed class KernelLoader
     public uint EntryPoint { get; private set; }
 
     /// <summary>Places everything in RAM and sets the CPU to the kernel's entry state (after a reset of the machine).</summary>
-    public void Boot(PhysicalMemory memory, CpuState cpu)
+    public void Boot(PhysicalMemory memory, CpuState cpu, AcpiTables? acpi = null)
     {
+        _acpi = _isLinux ? acpi : null; // Multiboot kernels find ACPI by scanning the BIOS area
         WriteGdt(memory);
         if (_isLinux) BootLinux(memory, cpu);
         else BootMultiboot(memory, cpu);
@@ -101,6 +103,28 @@ public sealed class KernelLoader
 
     private static bool IsBzImage(byte[] k) =>
         k.Length >= 0x400 && U32(k, OffHeader) == 0x53726448 /* "HdrS" */ && U16(k, OffBootFlag) == 0xAA55 && U16(k, OffVersion) >= 0x0200;
+
+    /// <summary>
+    /// The top 64 KiB of RAM hold the ACPI tables when the machine has them (the firmware would have placed them; with
+    /// direct boot nothing else does), reported as e820 type 3 (ACPI) and found by Linux through boot_params.acpi_rsdp_addr.
+    /// </summary>
+    public const ulong AcpiAreaSize = 0x10000;
+
+    private AcpiTables? _acpi;
+
+    private ulong AcpiAreaBase => _ramSize - AcpiAreaSize;
+
+    /// <summary>Writes the tables and the RSDP into the ACPI area; returns the RSDP's address.</summary>
+    private uint PlaceAcpiTables(PhysicalMemory memory, AcpiTables acpi)
+    {
+        uint tablesAt = (uint)AcpiAreaBase;
+        var (tables, rsdp) = AcpiTableBuilder.Relocate(acpi, tablesAt);
+        uint rsdpAt = (uint)((tablesAt + (ulong)tables.Length + 15) & ~15ul);
+        if (rsdpAt + (ulong)rsdp.Length > _ramSize) throw new EmulatorException("the ACPI tables do not fit in the top 64 KiB of RAM");
+        Write(memory, tablesAt, tables);
+        Write(memory, rsdpAt, rsdp);
+        return rsdpAt;
+    }
 
     private void BootLinux(PhysicalMemory memory, CpuState cpu)
     {
@@ -146,7 +170,7 @@ public sealed class KernelLoader
         if (_initrd is { } initrd)
         {
             ulong max = version >= 0x0203 ? U32(k, OffInitrdAddrMax) : 0x37FFFFFF;
-            max = Math.Min(max, _ramSize - 1);
+            max = Math.Min(max, (_acpi is null ? _ramSize : AcpiAreaBase) - 1);
             ulong top = max + 1;
             if ((ulong)initrd.Length > top || ((top - (ulong)initrd.Length) & ~0xFFFul) < ((kernelEnd + 0xFFF) & ~0xFFFul))
                 throw new EmulatorException($"-initrd: {initrd.Length} bytes do not fit between the kernel and 0x{top:x}");
@@ -155,6 +179,9 @@ public sealed class KernelLoader
             BinaryPrimitives.WriteUInt32LittleEndian(bp.AsSpan(OffRamdiskImage), at);
             BinaryPrimitives.WriteUInt32LittleEndian(bp.AsSpan(OffRamdiskSize), (uint)initrd.Length);
         }
+
+        // ACPI: boot_params.acpi_rsdp_addr (boot protocol 2.14; older kernels ignore the field and scan for the RSDP).
+        if (_acpi is not null) BinaryPrimitives.WriteUInt64LittleEndian(bp.AsSpan(OffAcpiRsdpAddr), PlaceAcpiTables(memory, _acpi));
 
         // e820 table.
         var map = MemoryMap();
@@ -341,13 +368,22 @@ public sealed class KernelLoader
     // ---- shared ----
 
     /// <summary>The machine's RAM map, e820 style (type 1 available, 2 reserved).</summary>
-    public (ulong Base, ulong Length, uint Type)[] MemoryMap() =>
-    [
-        (0, 0x9FC00, 1),
-        (0x9FC00, 0x400, 2),
-        (0xF0000, 0x10000, 2),
-        (0x100000, _ramSize - 0x100000, 1),
-    ];
+    public (ulong Base, ulong Length, uint Type)[] MemoryMap() => _acpi is null
+        ?
+        [
+            (0, 0x9FC00, 1),
+            (0x9FC00, 0x400, 2),
+            (0xF0000, 0x10000, 2),
+            (0x100000, _ramSize - 0x100000, 1),
+        ]
+        :
+        [
+            (0, 0x9FC00, 1),
+            (0x9FC00, 0x400, 2),
+            (0xF0000, 0x10000, 2),
+            (0x100000, AcpiAreaBase - 0x100000, 1),
+            (AcpiAreaBase, AcpiAreaSize, 3),
+        ];
 
     private static void WriteGdt(PhysicalMemory memory)
     {

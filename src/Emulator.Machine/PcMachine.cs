@@ -468,7 +468,10 @@ public sealed class PcMachine : IDisposable
                 case StopReason.HaltedForever:
                     if (_pendingExit is null && !_resetPending && _commands.IsEmpty)
                     {
-                        if (!_hasInput && !MonitorAttached) return new MachineExit(MachineStopReason.HaltedForever, 0);
+                        // Only a monitor command (reset, quit) can end this halt; an embedder that gave a budget
+                        // gets control back instead of blocking here (it may post such a command itself).
+                        if (!_hasInput && !MonitorAttached || maxInstructions != long.MaxValue)
+                            return new MachineExit(MachineStopReason.HaltedForever, 0);
                         _commandPosted.WaitOne(10);
                     }
                     break;
@@ -516,6 +519,9 @@ public sealed class PcMachine : IDisposable
     // ---- direct kernel boot (-kernel/-initrd/-append): KernelLoader places the kernel and starts the CPU at its entry ----
     private readonly KernelLoader? _kernelLoader;
 
+    /// <summary>The ACPI tables given to SeaBIOS through fw_cfg; direct kernel boot places them itself.</summary>
+    private AcpiTables? _acpiTables;
+
     /// <summary>The -kernel loader, or null when the machine boots through the BIOS.</summary>
     public KernelLoader? KernelLoader => _kernelLoader;
 
@@ -527,7 +533,7 @@ public sealed class PcMachine : IDisposable
         // (82371SB §2.6.8 IDETIM bit 15, IDE Decode Enable), which OS drivers check before probing a channel.
         Ide.WriteConfig(Piix3Ide.IdetimOffset, 2, 0x8000);
         Ide.WriteConfig(Piix3Ide.IdetimOffset + 2, 2, 0x8000);
-        _kernelLoader.Boot(Memory, Cpu);
+        _kernelLoader.Boot(Memory, Cpu, _acpiTables);
         Core.Cache.Flush();
     }
     // ---- end of direct kernel boot ----
@@ -659,11 +665,12 @@ public sealed class PcMachine : IDisposable
                 paths.Add($"/pci@i0cf8/ide@1,1/drive@{d.Index >> 1:x}/disk@{d.Index & 1:x}");
         }
         if (paths.Count > 0) FwCfg.SetBootOrder(paths);
-        FwCfg.SetAcpiTables(new AcpiTableBuilder
+        _acpiTables = new AcpiTableBuilder
         {
             CpuCount = 1,
             PciMemoryStart = (uint)Math.Min(_config.RamSize, MachineConfig.MaxRamSize),
-        }.Build());
+        }.Build();
+        FwCfg.SetAcpiTables(_acpiTables);
     }
 
     private void FillCmos()

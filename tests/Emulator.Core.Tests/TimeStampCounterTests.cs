@@ -57,6 +57,23 @@ public sealed class TimeStampCounterTests
     }
 
     [Fact]
+    public void HltWithInterruptsOffReturnsEvenWhileATimerKeepsFiring()
+    {
+        using var t = new TestCpu();
+        t.Load(16, 0x7C00, a =>
+        {
+            a.cli();
+            a.hlt();
+        });
+        // A periodic timer (as the PIT in Linux's halt loop): it must not keep the run skipping through ticks forever.
+        ClockTimer? tick = null;
+        tick = t.Clock.CreateTimer(at => tick!.Arm(at + 4_000_000));
+        tick.Arm(4_000_000);
+        t.StartReal(0, 0x7C00);
+        Assert.Equal(StopReason.HaltedForever, t.Core.Run(1_000_000));
+    }
+
+    [Fact]
     public void DeviceReadInsideABlockSeesTheSameTimeAsTheTsc()
     {
         using var t = new TestCpu();

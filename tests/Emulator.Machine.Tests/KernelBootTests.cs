@@ -30,11 +30,13 @@ public sealed class KernelBootTests
         });
     }
 
-    private static uint ReadU32(PcMachine m, uint address)
+    private static uint ReadU32(PcMachine m, uint address) => BinaryPrimitives.ReadUInt32LittleEndian(ReadBytes(m, address, 4));
+
+    private static byte[] ReadBytes(PcMachine m, uint address, int count)
     {
-        var b = new byte[4];
+        var b = new byte[count];
         Assert.True(m.Memory.ReadPhysical(address, b));
-        return BinaryPrimitives.ReadUInt32LittleEndian(b);
+        return b;
     }
 
     private static string ReadCString(PcMachine m, uint address)
@@ -308,14 +310,19 @@ public sealed class KernelBootTests
         Assert.Equal(0x18u, ReadU32(m, Results + 0x14) & 0xFFFF);               // __BOOT_DS
         Assert.Equal(0u, ReadU32(m, Results + 0x18) & (1u << 9));               // IF clear
         Assert.Equal(0xFFu, ReadU32(m, Results + 0x1C));                        // type_of_loader: undefined loader
-        Assert.Equal(4u, ReadU32(m, Results + 0x20));                           // e820_entries
+        Assert.Equal(5u, ReadU32(m, Results + 0x20));                           // e820_entries: + the ACPI area
         Assert.Equal(0x100000u, ReadU32(m, Results + 0x24));
-        Assert.Equal((uint)(RamSize - 0x100000), ReadU32(m, Results + 0x28));
+        Assert.Equal((uint)(RamSize - 0x100000 - KernelLoader.AcpiAreaSize), ReadU32(m, Results + 0x28));
         Assert.Equal(1u, ReadU32(m, Results + 0x2C));                           // E820_RAM
         uint ramdisk = ReadU32(m, Results + 0x30);
         Assert.Equal(0u, ramdisk % 4096);
-        Assert.True(ramdisk >= 0x100000 + 0x20000 && ramdisk + 5000 <= RamSize, $"initrd at 0x{ramdisk:x}");
-        Assert.True(ramdisk + 5000 > RamSize - 8192, "initrd placed high");
+        ulong acpiArea = RamSize - KernelLoader.AcpiAreaSize;
+        Assert.True(ramdisk >= 0x100000 + 0x20000 && ramdisk + 5000 <= acpiArea, $"initrd at 0x{ramdisk:x}");
+        Assert.True(ramdisk + 5000 > acpiArea - 8192, "initrd placed high, below the ACPI tables");
+        // boot_params.acpi_rsdp_addr (offset 0x70) points at an RSDP ("RSD PTR ", ACPI §5.2.5.3) in the ACPI area.
+        uint rsdp = ReadU32(m, bootParams + 0x70);
+        Assert.True(rsdp >= acpiArea && rsdp < RamSize, $"RSDP at 0x{rsdp:x}");
+        Assert.Equal("RSD PTR ", Encoding.ASCII.GetString(ReadBytes(m, rsdp, 8)));
         Assert.Equal(5000u, ReadU32(m, Results + 0x34));
         Assert.Equal(0x020Fu, ReadU32(m, Results + 0x38) & 0xFFFF);
         Assert.Equal("console=ttyS0 root=/dev/ram0", ReadCString(m, Results + 0x100));

@@ -229,7 +229,9 @@ public sealed class CpuCore
         cpu.TscOffset += (ulong)((_clock.Now - before) / _clock.NanosecondsPerInstruction);
         _clock.RunDueTimers();
         cpu.InterruptCheck = true;
-        return null;
+        // With IF clear only an NMI can end the halt: time has moved on to the deadline (a timer may have raised
+        // one); otherwise the caller gets control back instead of this loop skipping through timer ticks forever.
+        return canWake || cpu.NmiPending ? null : StopReason.HaltedForever;
     }
 
     /// <summary>Delivers NMI or INTR if one can be taken now. True when control was transferred.</summary>

@@ -42,25 +42,6 @@ public class SseReferenceTests
         }
     }
 
-    private static string FindSource()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string p = Path.Combine(dir.FullName, "guest-tools", "sseref", "sseref.c");
-            if (File.Exists(p)) return p;
-        }
-        throw new FileNotFoundException("guest-tools/sseref/sseref.c not found above " + AppContext.BaseDirectory);
-    }
-
-    private static string? Which(string exe)
-    {
-        foreach (var d in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))
-        {
-            if (d.Length > 0 && File.Exists(Path.Combine(d, exe))) return Path.Combine(d, exe);
-        }
-        return null;
-    }
-
     private static void Generate()
     {
         if (!(OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.X64))
@@ -68,35 +49,8 @@ public class SseReferenceTests
             skipReason = "SSE reference vectors need an x86-64 Linux host with gcc";
             return;
         }
-        string? gcc = Which("gcc");
-        if (gcc is null)
-        {
-            skipReason = "gcc not found on PATH: SSE reference vectors not generated";
-            return;
-        }
-        string dir = Path.Combine(Path.GetTempPath(), "sseref-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        try
-        {
-            string exe = Path.Combine(dir, "sseref");
-            Run(gcc, $"-O1 -msse3 -mssse3 -o \"{exe}\" \"{FindSource()}\"", out _);
-            Run(exe, "64", out string text);
-            cached = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(Parse).ToList();
-        }
-        finally
-        {
-            try { Directory.Delete(dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        }
-    }
-
-    private static void Run(string file, string args, out string stdout)
-    {
-        var psi = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + file);
-        var err = p.StandardError.ReadToEndAsync();
-        stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {args} failed ({p.ExitCode}): {err.Result}");
+        string? text = HostReferenceProgram.BuildAndRun("sseref", "-msse3 -mssse3", "64", out skipReason);
+        if (text is not null) cached = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(Parse).ToList();
     }
 
     /// <summary>Big-endian hex (as printed) to little-endian bytes.</summary>

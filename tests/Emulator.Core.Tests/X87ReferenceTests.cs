@@ -43,64 +43,15 @@ public class X87ReferenceTests
         }
     }
 
-    private static string FindSource()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string p = Path.Combine(dir.FullName, "guest-tools", "x87ref", "x87ref.c");
-            if (File.Exists(p)) return p;
-        }
-        throw new FileNotFoundException("guest-tools/x87ref/x87ref.c not found above " + AppContext.BaseDirectory);
-    }
-
-    private static string? Which(string exe)
-    {
-        foreach (var d in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))
-        {
-            if (d.Length > 0 && File.Exists(Path.Combine(d, exe))) return Path.Combine(d, exe);
-        }
-        return null;
-    }
-
     private static void Generate()
     {
-        string src = FindSource();
         if (!(OperatingSystem.IsLinux() && (System.Runtime.InteropServices.RuntimeInformation.OSArchitecture is System.Runtime.InteropServices.Architecture.X64 or System.Runtime.InteropServices.Architecture.X86)))
         {
             skipReason = "x87 reference vectors need an x86 Linux host with gcc";
             return;
         }
-        string? gcc = Which("gcc");
-        if (gcc is null)
-        {
-            skipReason = "gcc not found on PATH: x87 reference vectors not generated";
-            return;
-        }
-        string dir = Path.Combine(Path.GetTempPath(), "x87ref-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        try
-        {
-            string exe = Path.Combine(dir, "x87ref");
-            Run(gcc, $"-O1 -o \"{exe}\" \"{src}\" -lm", out _);
-            Run(exe, "200", out string text);
-            var list = new List<Vector>();
-            foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries)) list.Add(Parse(line));
-            cached = list;
-        }
-        finally
-        {
-            try { Directory.Delete(dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        }
-    }
-
-    private static void Run(string file, string args, out string stdout)
-    {
-        var psi = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + file);
-        var err = p.StandardError.ReadToEndAsync();
-        stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {args} failed ({p.ExitCode}): {err.Result}");
+        string? text = HostReferenceProgram.BuildAndRun("x87ref", "", "200", out skipReason);
+        if (text is not null) cached = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(Parse).ToList();
     }
 
     private static Float80 F(string hex) => new(ushort.Parse(hex.AsSpan(0, 4), NumberStyles.HexNumber), ulong.Parse(hex.AsSpan(4, 16), NumberStyles.HexNumber));

@@ -43,18 +43,6 @@ internal sealed class BlockCompiler
         return m;
     }
 
-    /// <summary>Decodes and compiles the block at <paramref name="linear"/> (see <see cref="Decode"/>).</summary>
-    public TranslatedBlock? Compile(CpuState cpu, uint eip, uint linear, ulong phys, int mode)
-    {
-        var block = Decode(cpu, eip, linear, phys, mode);
-        if (block is not null)
-        {
-            block.Run = Emit(block);
-            block.IsCompiled = true;
-        }
-        return block;
-    }
-
     /// <summary>
     /// Decodes the guest block at <paramref name="linear"/> (physical <paramref name="phys"/>) and resolves each
     /// instruction's helper; the block can run interpreted at once and be compiled by <see cref="Emit"/> later (on

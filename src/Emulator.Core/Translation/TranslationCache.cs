@@ -30,7 +30,11 @@ public sealed class TranslationCache
         cpu.Memory.CodeWritten = InvalidateRange;
     }
 
-    private readonly ConcurrentQueue<TranslatedBlock> _compileQueue = new();
+    /// <summary>
+    /// Blocks waiting for the background compiler, newest first: the block that just became hot is usually the loop
+    /// the guest is in now, while older entries (boot code that ran 16 times and moved on) can wait.
+    /// </summary>
+    private readonly ConcurrentStack<TranslatedBlock> _compileQueue = new();
     private int _compileWorkerActive;
     private long _compiled;
     private long _compileTicks;
@@ -115,7 +119,7 @@ public sealed class TranslationCache
             CompileNow(b);
             return;
         }
-        _compileQueue.Enqueue(b);
+        _compileQueue.Push(b);
         if (Interlocked.CompareExchange(ref _compileWorkerActive, 1, 0) == 0)
             ThreadPool.UnsafeQueueUserWorkItem(static cache => cache.DrainCompileQueue(), this, preferLocal: false);
     }
@@ -135,7 +139,7 @@ public sealed class TranslationCache
     {
         while (true)
         {
-            while (_compileQueue.TryDequeue(out var b))
+            while (_compileQueue.TryPop(out var b))
             {
                 if (!b.Valid) continue;
                 try

@@ -64,6 +64,13 @@ public sealed unsafe partial class CpuState
     /// <summary>Set whenever something may have changed whether an interrupt can be taken (I/O, IF, timers).</summary>
     public bool InterruptCheck = true;
 
+    /// <summary>
+    /// A compiled block that jumps back to its own start loops inside its method while <see cref="Retired"/> is below
+    /// this (the run loop sets it to its budget and next timer deadline; 0 makes every such jump leave the block).
+    /// Transient: not part of the saved state.
+    /// </summary>
+    public long LoopLimit;
+
     /// <summary>Set by a guest action that needs the run loop's attention (reset, shutdown, stop request).</summary>
     public bool StopRequested;
 

@@ -132,12 +132,14 @@ public sealed class CpuCore
             }
             bool shadow = cpu.InterruptShadow;
             bool singleStep = (mode & 64) != 0;
+            long limit = Math.Min(end, cpu.Retired + InstructionsToDeadline());
+            cpu.LoopLimit = singleStep || shadow ? 0 : limit;
             int r = block.Run(cpu);
             if (shadow) cpu.InterruptShadow = false;
             // Chained fast path: follow static exits while nothing needs the outer loop (no timer due, no mode change).
             if ((r <= BlockExit.Static1 || r == BlockExit.Indirect) && !singleStep)
             {
-                long limit = Math.Min(end, cpu.Retired + InstructionsToDeadline());
+                cpu.LoopLimit = limit;
                 while (cpu.Retired < limit && !cpu.InterruptCheck)
                 {
                     TranslatedBlock? next;
@@ -153,6 +155,7 @@ public sealed class CpuCore
                     if (r is not (BlockExit.Static0 or BlockExit.Static1 or BlockExit.Indirect)) break;
                 }
             }
+            cpu.LoopLimit = 0;
             switch (r)
             {
                 case BlockExit.Static0:

@@ -168,7 +168,15 @@ internal sealed class BlockCompiler
         var faultExit = il.DefineLabel();
         var dynamicExit = il.DefineLabel();
         bool terminated = false;
-        var inline = new InlineEmitter(il, index, status, faultExit, dynamicExit, ipMask, block.Mode);
+        // A tight loop (a jump back to the first instruction) may loop inside the method; never when single-stepping
+        // or with debug breakpoints armed (those blocks hold one instruction and each must return to the dispatcher).
+        Label? loopStart = null;
+        if ((block.Mode & (64 | 128)) == 0)
+        {
+            loopStart = il.DefineLabel();
+            il.MarkLabel(loopStart.Value);
+        }
+        var inline = new InlineEmitter(il, index, status, faultExit, dynamicExit, ipMask, block.Mode, loopStart, (uint)insns[0].IP & ipMask);
         var dead = DeadFlagProducers(insns);
         for (int k = 0; k < insns.Length; k++)
         {

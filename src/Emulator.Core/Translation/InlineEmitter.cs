@@ -19,6 +19,10 @@ internal sealed class InlineEmitter
     public enum Result { NotHandled, Handled, Terminated }
 
     private static readonly FieldInfo FRip = F(nameof(CpuState.Rip));
+    private static readonly FieldInfo FRetired = F(nameof(CpuState.Retired));
+    private static readonly FieldInfo FLoopLimit = F(nameof(CpuState.LoopLimit));
+    private static readonly FieldInfo FInterruptCheck = F(nameof(CpuState.InterruptCheck));
+    private static readonly MethodInfo MBlockValid = typeof(TranslatedBlock).GetProperty(nameof(TranslatedBlock.Valid))!.GetMethod!;
     private static readonly FieldInfo FLazyOp = F(nameof(CpuState.LazyOp));
     private static readonly FieldInfo FLazyA = F(nameof(CpuState.LazyA));
     private static readonly FieldInfo FLazyB = F(nameof(CpuState.LazyB));
@@ -50,6 +54,12 @@ internal sealed class InlineEmitter
     private static readonly MethodInfo MImul1 = typeof(InlineOps).GetMethod(nameof(InlineOps.Imul1))!;
     private static readonly MethodInfo MImul = typeof(InlineOps).GetMethod(nameof(InlineOps.Imul))!;
     private static readonly MethodInfo MShift = typeof(InlineOps).GetMethod(nameof(InlineOps.Shift))!;
+    private static readonly MethodInfo MShlValue = typeof(InlineOps).GetMethod(nameof(InlineOps.ShlValue))!;
+    private static readonly MethodInfo MShlFlags = typeof(InlineOps).GetMethod(nameof(InlineOps.ShlFlags))!;
+    private static readonly MethodInfo MShrValue = typeof(InlineOps).GetMethod(nameof(InlineOps.ShrValue))!;
+    private static readonly MethodInfo MShrFlags = typeof(InlineOps).GetMethod(nameof(InlineOps.ShrFlags))!;
+    private static readonly MethodInfo MSarValue = typeof(InlineOps).GetMethod(nameof(InlineOps.SarValue))!;
+    private static readonly MethodInfo MSarFlags = typeof(InlineOps).GetMethod(nameof(InlineOps.SarFlags))!;
     private static readonly MethodInfo MCommitShift = typeof(InlineOps).GetMethod(nameof(InlineOps.CommitShift))!;
     private static readonly MethodInfo MSseReady = typeof(Helpers).GetMethod(nameof(Helpers.SseReady), BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly MethodInfo MSdArith = typeof(Helpers).GetMethod(nameof(Helpers.SdArith), BindingFlags.NonPublic | BindingFlags.Static)!;
@@ -96,6 +106,8 @@ internal sealed class InlineEmitter
     private readonly uint _ipMask;
     private readonly bool _stack32;
     private readonly LocalBuilder _ea, _lin, _entry, _val, _a, _b, _r, _stop, _val64;
+    private readonly Label? _loopStart;
+    private readonly uint _startEip;
     private LocalBuilder? _sseReady;
     private bool _sseChecked;
     private int _k;
@@ -104,8 +116,15 @@ internal sealed class InlineEmitter
     /// <summary>The last flag producer still described by locals (for an inline Jcc), or null.</summary>
     private (int Kind, int Size, LocalBuilder A, LocalBuilder B, LocalBuilder R)? _producer;
 
-    public InlineEmitter(ILGenerator il, LocalBuilder index, LocalBuilder status, Label faultExit, Label dynamicExit, uint ipMask, int mode)
+    /// <param name="loopStart">
+    /// The label at the block's first instruction when a jump back to <paramref name="startEip"/> may loop inside the
+    /// compiled method (see <see cref="EmitBranchExit"/>); null when every exit must return to the dispatcher.
+    /// </param>
+    public InlineEmitter(ILGenerator il, LocalBuilder index, LocalBuilder status, Label faultExit, Label dynamicExit, uint ipMask, int mode,
+        Label? loopStart = null, uint startEip = 0)
     {
+        _loopStart = loopStart;
+        _startEip = startEip;
         _il = il;
         _index = index;
         _status = status;
@@ -189,7 +208,7 @@ internal sealed class InlineEmitter
                 {
                     uint target = (uint)ins.NearBranchTarget & _ipMask;
                     EmitLimitCheck(target);
-                    EmitExit(k + 1, target, BlockExit.Static0);
+                    EmitBranchExit(k + 1, target, BlockExit.Static0);
                     return Result.Terminated;
                 }
             case Mnemonic.Call when ins.Op0Kind is OpKind.NearBranch16 or OpKind.NearBranch32 && last:
@@ -236,7 +255,7 @@ internal sealed class InlineEmitter
             EmitExit(k + 1, next, BlockExit.Static0);
             _il.MarkLabel(taken);
             EmitLimitCheck(target);
-            EmitExit(k + 1, target, BlockExit.Static1);
+            EmitBranchExit(k + 1, target, BlockExit.Static1);
             return Result.Terminated;
         }
         return Result.NotHandled;
@@ -506,6 +525,7 @@ internal sealed class InlineEmitter
         var fl = _il.DeclareLocal(typeof(uint));
         var skip = _il.DefineLabel();
         if (!LoadOperand(ref ins, 0, size)) return Result.NotHandled;
+        EmitMask(SizeMask(size));
         _il.Emit(OpCodes.Stloc, a);
         if (constCount > 0) _il.Emit(OpCodes.Ldc_I4, constCount);
         else
@@ -519,6 +539,34 @@ internal sealed class InlineEmitter
         {
             _il.Emit(OpCodes.Ldloc, count);
             _il.Emit(OpCodes.Brfalse, skip);
+        }
+        if (kind < InlineOps.Rol)
+        {
+            // SHL/SHR/SAR: value and flags by small inlinable functions; the flags recorded lazily as a result.
+            EmitShiftPart(kind == InlineOps.Shl ? MShlValue : kind == InlineOps.Shr ? MShrValue : MSarValue, size, a, count);
+            _il.Emit(OpCodes.Stloc, r);
+            StoreOperand(ref ins, 0, size, r);
+            if (!flagsDead)
+            {
+                EmitShiftPart(kind == InlineOps.Shl ? MShlFlags : kind == InlineOps.Shr ? MShrFlags : MSarFlags, size, a, count);
+                _il.Emit(OpCodes.Stloc, fl);
+                _il.Emit(OpCodes.Ldarg_1);
+                _il.Emit(OpCodes.Ldc_I4, (int)LazyFlags.Op(LazyFlags.KindResult, size));
+                _il.Emit(OpCodes.Stfld, FLazyOp);
+                _il.Emit(OpCodes.Ldarg_1);
+                _il.Emit(OpCodes.Ldc_I4_0);
+                _il.Emit(OpCodes.Stfld, FLazyA);
+                _il.Emit(OpCodes.Ldarg_1);
+                _il.Emit(OpCodes.Ldloc, fl);
+                _il.Emit(OpCodes.Stfld, FLazyB);
+                _il.Emit(OpCodes.Ldarg_1);
+                _il.Emit(OpCodes.Ldloc, r);
+                _il.Emit(OpCodes.Stfld, FLazyR);
+            }
+            _il.MarkLabel(skip);
+            _producer = null;
+            EndOfStoringInstruction(ref ins);
+            return Result.Handled;
         }
         _il.Emit(OpCodes.Ldc_I4, kind);
         _il.Emit(OpCodes.Ldc_I4, size);
@@ -541,6 +589,15 @@ internal sealed class InlineEmitter
         _producer = null;
         EndOfStoringInstruction(ref ins);
         return Result.Handled;
+    }
+
+    /// <summary>Pushes f(size, a, count) or, for <see cref="InlineOps.ShrValue"/>, f(a, count).</summary>
+    private void EmitShiftPart(MethodInfo f, int size, LocalBuilder a, LocalBuilder count)
+    {
+        if (f.GetParameters().Length == 3) _il.Emit(OpCodes.Ldc_I4, size);
+        _il.Emit(OpCodes.Ldloc, a);
+        _il.Emit(OpCodes.Ldloc, count);
+        _il.Emit(OpCodes.Call, f);
     }
 
     /// <summary>XCHG between general registers (the memory forms are locked and stay with the helper).</summary>
@@ -1581,6 +1638,42 @@ internal sealed class InlineEmitter
         _il.Emit(OpCodes.Stloc, _status);
         _il.Emit(OpCodes.Br, _dynamicExit);
         _il.MarkLabel(go);
+    }
+
+    /// <summary>
+    /// The exit of a taken jump. A jump back to the block's own first instruction (a tight loop) branches to the
+    /// start of the method while the CPU's <see cref="CpuState.LoopLimit"/> allows, no interrupt check is pending and
+    /// the block is still valid (not overwritten by its own stores): the same retired count and the same state as
+    /// leaving and re-entering through the dispatcher's chain, without the trip.
+    /// </summary>
+    private void EmitBranchExit(int retired, uint target, int exit)
+    {
+        if (_loopStart is { } start && target == _startEip)
+        {
+            var leave = _il.DefineLabel();
+            BlockCompiler.EmitRetire(_il, retired);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldfld, FRetired);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldfld, FLoopLimit);
+            _il.Emit(OpCodes.Bge, leave);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldfld, FInterruptCheck);
+            _il.Emit(OpCodes.Brtrue, leave);
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Call, MBlockValid);
+            _il.Emit(OpCodes.Brfalse, leave);
+            _il.Emit(OpCodes.Br, start);
+            _il.MarkLabel(leave);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldc_I4, (int)target);
+            _il.Emit(OpCodes.Conv_U8);
+            _il.Emit(OpCodes.Stfld, FRip);
+            _il.Emit(OpCodes.Ldc_I4, exit);
+            _il.Emit(OpCodes.Ret);
+            return;
+        }
+        EmitExit(retired, target, exit);
     }
 
     private void EmitExit(int retired, uint rip, int exit)

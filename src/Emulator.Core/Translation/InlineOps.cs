@@ -194,6 +194,46 @@ internal static class InlineOps
         }
     }
 
+    /// <summary>SHL result (count 1..31, <paramref name="a"/> masked to the size); small enough for the JIT to inline.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint ShlValue(int size, uint a, uint count) => (uint)((ulong)a << (int)count) & SizeMask(size);
+
+    /// <summary>SHL's CF and OF, exactly as <see cref="Shift"/> computes them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint ShlFlags(int size, uint a, uint count)
+    {
+        int bits = size * 8;
+        ulong wide = (ulong)a << (int)count;
+        uint c = (uint)(wide >> bits) & 1;
+        uint msb = ((uint)wide >> (bits - 1)) & 1;
+        return c | ((msb ^ c) << 11);
+    }
+
+    /// <summary>SHR result (count 1..31, <paramref name="a"/> masked to the size).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint ShrValue(uint a, uint count) => a >> (int)count;
+
+    /// <summary>SHR's CF and OF (OF = the operand's sign, as <see cref="Shift"/> defines it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint ShrFlags(int size, uint a, uint count) =>
+        (uint)((a >> ((int)count - 1)) & 1) | (((a >> (size * 8 - 1)) & 1) << 11);
+
+    /// <summary>SAR result (count 1..31, <paramref name="a"/> masked to the size).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint SarValue(int size, uint a, uint count)
+    {
+        int unused = 32 - size * 8;
+        return (uint)(((int)(a << unused) >> unused) >> (int)count) & SizeMask(size);
+    }
+
+    /// <summary>SAR's CF (OF = 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint SarFlags(int size, uint a, uint count)
+    {
+        int unused = 32 - size * 8;
+        return (uint)(((int)(a << unused) >> unused) >> ((int)count - 1)) & 1;
+    }
+
     /// <summary>After the shifted value is stored: SHL/SHR/SAR set all six flags (AF = 0), ROL/ROR only CF and OF.</summary>
     public static void CommitShift(CpuState cpu, int kind, int size, uint r, uint flags)
     {

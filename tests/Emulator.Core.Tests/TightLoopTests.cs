@@ -1,0 +1,136 @@
+using Emulator.Core.Execution;
+using Xunit;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Emulator.Core.Tests;
+
+/// <summary>
+/// A compiled block that jumps back to its own start loops inside its method. It must stop exactly where the
+/// dispatcher would have stopped it: at the run budget, at a timer deadline (an NMI taken between two iterations),
+/// and when the loop overwrites its own code (the next iteration runs the new instruction, SDM Vol. 3A §11.6).
+/// </summary>
+public sealed class TightLoopTests
+{
+    private static TestCpu Compiled()
+    {
+        var t = new TestCpu();
+        t.Core.Cache.TierUpThreshold = 0;
+        t.Core.Cache.BackgroundCompilation = false;
+        return t;
+    }
+
+    [Fact]
+    public void AnEndlessLoopStopsAtTheBlockBoundaryAfterTheBudget()
+    {
+        using var t = Compiled();
+        t.Load(16, 0x7C00, a =>
+        {
+            var loop = a.CreateLabel();
+            a.Label(ref loop);
+            a.inc(ax);
+            a.jmp(loop);
+        });
+        t.StartReal(0, 0x7C00);
+        Assert.Equal(StopReason.InstructionLimit, t.Core.Run(1001));
+        // Blocks are atomic: the two-instruction block runs while fewer than 1001 have retired, so 501 times.
+        Assert.Equal(1002, t.Cpu.Retired);
+        Assert.Equal(501u, (uint)t.Cpu.Rax & 0xFFFF);
+        Assert.Equal(0x7C00u, (uint)t.Cpu.Rip);
+        // And it resumes where it stopped.
+        Assert.Equal(StopReason.InstructionLimit, t.Core.Run(1000));
+        Assert.Equal(1001u, (uint)t.Cpu.Rax & 0xFFFF);
+        Assert.Equal(2002, t.Cpu.Retired);
+    }
+
+    [Fact]
+    public void ATimerDeadlineInterruptsTheLoopBetweenIterations()
+    {
+        using var t = Compiled();
+        // NMI handler at 0:0500 copies the loop counter to BX, then halts with interrupts off.
+        t.Load(16, 0x500, a =>
+        {
+            a.mov(bx, cx);
+            a.cli();
+            a.hlt();
+        });
+        t.Memory.WritePhysical(2 * 4, new byte[] { 0x00, 0x05, 0x00, 0x00 });
+        t.Load(16, 0x7C00, a =>
+        {
+            var loop = a.CreateLabel();
+            a.mov(sp, 0x7000);
+            a.xor(cx, cx);
+            a.Label(ref loop);
+            a.inc(cx);
+            a.nop();
+            a.jmp(loop);
+        });
+        long fired = -1;
+        var timer = t.Clock.CreateTimer(_ =>
+        {
+            fired = t.Cpu.Retired;
+            t.Cpu.NmiPending = true;
+            t.Cpu.InterruptCheck = true;
+        });
+        // 2 setup instructions, then 3 per iteration: the deadline falls inside iteration 1000.
+        timer.Arm(2 + 3 * 1000 - 1);
+        t.StartReal(0, 0x7C00);
+        Assert.Equal(StopReason.HaltedForever, t.Core.Run(1_000_000));
+        // The timer ran at the first block boundary at or after its deadline, and the NMI came right after it.
+        Assert.Equal(2 + 3 * 1000, fired);
+        Assert.Equal(1000u, (uint)t.Cpu.Rbx & 0xFFFF);
+    }
+
+    [Fact]
+    public void ALoopThatRewritesItsOwnCodeRunsTheNewInstructionNextIteration()
+    {
+        using var t = Compiled();
+        // loop: add bx, imm8 (83 C3 01) ; mov [loop+2], cl ; dec cx ; jnz loop — each pass adds the CX of the pass before:
+        // 1 + 10 + 9 + … + 2.
+        var code = t.Load(16, 0x7C00, a =>
+        {
+            var loop = a.CreateLabel();
+            a.xor(bx, bx);
+            a.mov(cx, 10);
+            a.Label(ref loop);
+            a.add(bx, 1);
+            a.mov(__byte_ptr[0x7C00 + 5 + 2], cl);
+            a.dec(cx);
+            a.jne(loop);
+            a.hlt();
+        });
+        Assert.Equal(new byte[] { 0x83, 0xC3, 0x01 }, code[5..8]); // ADD BX, imm8 at offset 5
+        t.StartReal(0, 0x7C00);
+        Assert.Equal(StopReason.HaltedForever, t.Core.Run(1_000_000));
+        Assert.Equal(55u, (uint)t.Cpu.Rbx & 0xFFFF);
+        Assert.Equal(2 + 10 * 4 + 1, t.Cpu.Retired);
+    }
+
+    [Fact]
+    public void InterpretedAndCompiledLoopsRetireTheSameCount()
+    {
+        long Run(int threshold)
+        {
+            using var t = new TestCpu();
+            t.Core.Cache.TierUpThreshold = threshold;
+            t.Core.Cache.BackgroundCompilation = false;
+            t.Load(32, 0x1000, a =>
+            {
+                var loop = a.CreateLabel();
+                a.xor(eax, eax);
+                a.mov(ecx, 100_000);
+                a.Label(ref loop);
+                a.add(eax, ecx);
+                a.dec(ecx);
+                a.jne(loop);
+                a.hlt();
+            });
+            t.EnterFlat32();
+            t.Cpu.Rip = 0x1000;
+            Assert.Equal(StopReason.InstructionLimit, t.Core.Run(150_001));
+            Assert.Equal(0x1000u + 7u, (uint)t.Cpu.Rip);
+            return t.Cpu.Retired * 1_000_000_000L + (uint)t.Cpu.Rax;
+        }
+
+        Assert.Equal(Run(int.MaxValue), Run(0));
+    }
+}

@@ -144,6 +144,53 @@ public class ProtectedModeTests
     }
 
     [Fact]
+    public void AFunctionWhosePageIsRemappedRunsTheNewCodeOnItsNextCall()
+    {
+        using var t = FlatMachine();
+        t.Core.Cache.TierUpThreshold = 0;
+        t.Core.Cache.BackgroundCompilation = false;
+        // Linear page 0x200000 first maps frame 0x200000 (EBX += 1), then frame 0x201000 (EBX += 100): the call's
+        // link to the old function must not survive the INVLPG (SDM Vol. 3A §4.10.4.1), while the loop's links
+        // within its own page may.
+        Write32(t, PageDir, (uint)PageTable | 0x7);
+        for (uint p = 0; p < 1024; p++) Write32(t, PageTable + p * 4, (p << 12) | 0x7u);
+        t.Load(32, 0x200000, a =>
+        {
+            a.add(ebx, 1);
+            a.ret();
+        });
+        t.Load(32, 0x201000, a =>
+        {
+            a.add(ebx, 100);
+            a.ret();
+        });
+        RunTo32(t, a =>
+        {
+            var loop = a.CreateLabel();
+            var skip = a.CreateLabel();
+            a.mov(eax, (uint)PageDir);
+            a.mov(cr3, eax);
+            a.mov(eax, cr0);
+            a.or(eax, 0x80000000);
+            a.mov(cr0, eax);
+            a.xor(ebx, ebx);
+            a.mov(ecx, 4);
+            a.Label(ref loop);
+            a.call(0x200000ul);
+            a.cmp(ecx, 3);
+            a.jne(skip);
+            a.mov(__dword_ptr[(uint)PageTable + 0x200 * 4], 0x201007);
+            a.invlpg(__byte_ptr[0x200000]);
+            a.Label(ref skip);
+            a.dec(ecx);
+            a.jne(loop);
+            a.hlt();
+        });
+        Assert.Equal(StopReason.HaltedForever, t.RunToHalt());
+        Assert.Equal(1u + 1 + 100 + 100, (uint)t.Cpu.Rbx);
+    }
+
+    [Fact]
     public void NotPresentPageFaultHasErrorCodeZeroForSupervisorRead()
     {
         using var t = FlatMachine();

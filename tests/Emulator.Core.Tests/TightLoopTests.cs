@@ -5,9 +5,10 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Emulator.Core.Tests;
 
 /// <summary>
-/// A compiled block that jumps back to its own start loops inside its method. It must stop exactly where the
-/// dispatcher would have stopped it: at the run budget, at a timer deadline (an NMI taken between two iterations),
-/// and when the loop overwrites its own code (the next iteration runs the new instruction, SDM Vol. 3A §11.6).
+/// A compiled block that jumps back to its own start loops inside its method, and one whose exit is linked to a
+/// successor continues straight into it. Both must stop exactly where the dispatcher would have stopped: at the run
+/// budget, at a timer deadline (an NMI taken between two blocks), and when code overwrites itself (the next
+/// execution runs the new instruction, SDM Vol. 3A §11.6).
 /// </summary>
 public sealed class TightLoopTests
 {
@@ -132,5 +133,71 @@ public sealed class TightLoopTests
         }
 
         Assert.Equal(Run(int.MaxValue), Run(0));
+    }
+
+    /// <summary>A loop of three blocks (A jumps to C, C to B, B back to A), so every transition is a chained exit.</summary>
+    private static void ThreeBlockLoop(Iced.Intel.Assembler a)
+    {
+        var blockA = a.CreateLabel();
+        var blockB = a.CreateLabel();
+        var blockC = a.CreateLabel();
+        a.mov(sp, 0x7000);
+        a.xor(cx, cx);
+        a.xor(dx, dx);
+        a.xor(si, si);
+        a.jmp(blockA);
+        a.Label(ref blockB);
+        a.add(dx, 3);
+        a.jmp(blockA);
+        a.Label(ref blockC);
+        a.sub(si, 1);
+        a.jmp(blockB);
+        a.Label(ref blockA);
+        a.inc(cx);
+        a.jmp(blockC);
+    }
+
+    [Fact]
+    public void ChainedBlocksStopAtTheBudget()
+    {
+        using var t = Compiled();
+        t.Load(16, 0x7C00, ThreeBlockLoop);
+        t.StartReal(0, 0x7C00);
+        // 5 setup instructions, then 6 per round: blocks of 2 run while fewer than 5 + 6 * 1000 + 1 have retired.
+        Assert.Equal(StopReason.InstructionLimit, t.Core.Run(5 + 6 * 1000 + 1));
+        Assert.Equal(5 + 6 * 1000 + 2, t.Cpu.Retired);
+        Assert.Equal(1001u, (uint)t.Cpu.Rcx & 0xFFFF);
+        Assert.Equal(3000u, (uint)t.Cpu.Rdx & 0xFFFF);
+        Assert.Equal(unchecked((ushort)-1000), (ushort)t.Cpu.Rsi);
+    }
+
+    [Fact]
+    public void ATimerDeadlineInterruptsAChainBetweenBlocks()
+    {
+        using var t = Compiled();
+        t.Load(16, 0x500, a =>
+        {
+            a.mov(bx, cx);
+            a.mov(di, dx);
+            a.cli();
+            a.hlt();
+        });
+        t.Memory.WritePhysical(2 * 4, new byte[] { 0x00, 0x05, 0x00, 0x00 });
+        t.Load(16, 0x7C00, ThreeBlockLoop);
+        long fired = -1;
+        var timer = t.Clock.CreateTimer(_ =>
+        {
+            fired = t.Cpu.Retired;
+            t.Cpu.NmiPending = true;
+            t.Cpu.InterruptCheck = true;
+        });
+        // The deadline falls on the second instruction of block C in round 500 (A=2, C=2, B=2 per round).
+        timer.Arm(5 + 6 * 499 + 2 + 2);
+        t.StartReal(0, 0x7C00);
+        Assert.Equal(StopReason.HaltedForever, t.Core.Run(1_000_000));
+        // The timer ran at the end of that block C, before block B: CX counted 500 rounds, DX only 499.
+        Assert.Equal(5 + 6 * 499 + 4, fired);
+        Assert.Equal(500u, (uint)t.Cpu.Rbx & 0xFFFF);
+        Assert.Equal(3u * 499, (uint)t.Cpu.Rdi & 0xFFFF);
     }
 }

@@ -71,6 +71,13 @@ public sealed unsafe partial class CpuState
     /// </summary>
     public long LoopLimit;
 
+    /// <summary>
+    /// The block a chain of blocks ended in (compiled blocks continue straight into their linked successors): a block
+    /// that returns to the dispatcher through a static exit, or runs interpreted, records itself here, and the
+    /// dispatcher links that block's successor. Transient.
+    /// </summary>
+    internal Translation.TranslatedBlock? ChainTail;
+
     /// <summary>Set by a guest action that needs the run loop's attention (reset, shutdown, stop request).</summary>
     public bool StopRequested;
 

@@ -103,7 +103,7 @@ public sealed class CpuCore
             {
                 var cand = prevExit == 0 ? prev.Next0 : prev.Next1;
                 long epoch = prevExit == 0 ? prev.Epoch0 : prev.Epoch1;
-                if (cand is not null && cand.Valid && epoch == cpu.TranslationEpoch && cand.Mode == mode && cand.Linear == cpu.Cs.Base + (uint)cpu.Rip)
+                if (cand is not null && cand.Valid && (epoch == cpu.TranslationEpoch || epoch == TranslatedBlock.SamePageLink) && cand.Mode == mode && cand.Linear == cpu.Cs.Base + (uint)cpu.Rip)
                     block = cand;
             }
             if (block is null)
@@ -121,12 +121,12 @@ public sealed class CpuCore
                     if (prevExit == 0)
                     {
                         prev.Next0 = block;
-                        prev.Epoch0 = cpu.TranslationEpoch;
+                        prev.Epoch0 = prev.LinkEpoch(block, cpu.TranslationEpoch);
                     }
                     else
                     {
                         prev.Next1 = block;
-                        prev.Epoch1 = cpu.TranslationEpoch;
+                        prev.Epoch1 = prev.LinkEpoch(block, cpu.TranslationEpoch);
                     }
                 }
             }
@@ -134,7 +134,9 @@ public sealed class CpuCore
             bool singleStep = (mode & 64) != 0;
             long limit = Math.Min(end, cpu.Retired + InstructionsToDeadline());
             cpu.LoopLimit = singleStep || shadow ? 0 : limit;
+            cpu.ChainTail = block;
             int r = block.Run(cpu);
+            block = cpu.ChainTail; // compiled blocks may have continued into linked successors
             if (shadow) cpu.InterruptShadow = false;
             // Chained fast path: follow static exits while nothing needs the outer loop (no timer due, no mode change).
             if ((r <= BlockExit.Static1 || r == BlockExit.Indirect) && !singleStep)
@@ -147,15 +149,18 @@ public sealed class CpuCore
                     else
                     {
                         next = r == 0 ? block.Next0 : block.Next1;
-                        if (next is not null && (!next.Valid || (r == 0 ? block.Epoch0 : block.Epoch1) != cpu.TranslationEpoch)) next = null;
+                        long epoch = r == 0 ? block.Epoch0 : block.Epoch1;
+                        if (next is not null && (!next.Valid || epoch != cpu.TranslationEpoch && epoch != TranslatedBlock.SamePageLink)) next = null;
                     }
                     if (next is null) break;
-                    block = next;
-                    r = block.Run(cpu);
+                    cpu.ChainTail = next;
+                    r = next.Run(cpu);
+                    block = cpu.ChainTail;
                     if (r is not (BlockExit.Static0 or BlockExit.Static1 or BlockExit.Indirect)) break;
                 }
             }
             cpu.LoopLimit = 0;
+            cpu.ChainTail = null;
             switch (r)
             {
                 case BlockExit.Static0:

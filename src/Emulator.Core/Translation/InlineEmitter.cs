@@ -107,6 +107,7 @@ internal sealed class InlineEmitter
     private readonly bool _stack32;
     private readonly LocalBuilder _ea, _lin, _entry, _val, _a, _b, _r, _stop, _val64;
     private readonly Label? _loopStart;
+    private readonly bool _chain;
     private readonly uint _startEip;
     private LocalBuilder? _sseReady;
     private bool _sseChecked;
@@ -125,6 +126,7 @@ internal sealed class InlineEmitter
     {
         _loopStart = loopStart;
         _startEip = startEip;
+        _chain = loopStart.HasValue;
         _il = il;
         _index = index;
         _status = status;
@@ -1669,8 +1671,12 @@ internal sealed class InlineEmitter
             _il.Emit(OpCodes.Ldc_I4, (int)target);
             _il.Emit(OpCodes.Conv_U8);
             _il.Emit(OpCodes.Stfld, FRip);
-            _il.Emit(OpCodes.Ldc_I4, exit);
-            _il.Emit(OpCodes.Ret);
+            if (_chain) BlockCompiler.EmitChain(_il, exit);
+            else
+            {
+                _il.Emit(OpCodes.Ldc_I4, exit);
+                _il.Emit(OpCodes.Ret);
+            }
             return;
         }
         EmitExit(retired, target, exit);
@@ -1682,6 +1688,12 @@ internal sealed class InlineEmitter
         _il.Emit(OpCodes.Ldc_I4, (int)rip);
         _il.Emit(OpCodes.Conv_U8);
         _il.Emit(OpCodes.Stfld, FRip);
+        if (_chain && exit is BlockExit.Static0 or BlockExit.Static1)
+        {
+            BlockCompiler.EmitRetire(_il, retired);
+            BlockCompiler.EmitChain(_il, exit);
+            return;
+        }
         EmitRetiredExit(retired, exit);
     }
 

@@ -71,7 +71,25 @@ public sealed class TranslatedBlock
 
     public bool Valid { get; internal set; } = true;
 
-    /// <summary>Successors for exits 0 and 1, with the translation epoch they were linked in.</summary>
+    /// <summary>
+    /// Successors for exits 0 and 1, with the translation epoch they were linked in, or <see cref="SamePageLink"/>
+    /// for a successor on the same linear page and physical frame (see <see cref="LinkEpoch"/>).
+    /// </summary>
     internal TranslatedBlock? Next0, Next1;
     internal long Epoch0, Epoch1;
+
+    /// <summary>The epoch of a link that stays valid across translation epochs.</summary>
+    internal const long SamePageLink = long.MinValue;
+
+    /// <summary>
+    /// The epoch to record for a link from this block to <paramref name="next"/>. A jump within one page cannot
+    /// change frames: control reached this block through a lookup or a link validated in the current mapping, and
+    /// anything that changes mappings (MOV CR3/CR0/CR4, INVLPG, A20, WRMSR, task switch) ends its block, so the
+    /// target's linear address maps to the same frame as the source's. Such links survive a TLB flush (Linux does
+    /// INVLPG and CR3 writes often); links across pages are valid only in the epoch they were made in.
+    /// </summary>
+    internal long LinkEpoch(TranslatedBlock next, long epoch) =>
+        ((Linear ^ next.Linear) & ~0xFFFu) == 0 && Frame1 == ulong.MaxValue && next.Frame1 == ulong.MaxValue && Frame0 == next.Frame0
+            ? SamePageLink
+            : epoch;
 }

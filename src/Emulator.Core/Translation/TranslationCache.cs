@@ -17,7 +17,10 @@ public sealed class TranslationCache
 {
     private const int FastBits = 12;
 
-    private readonly Dictionary<(ulong Physical, int Mode), TranslatedBlock> _blocks = new();
+    private readonly Dictionary<ulong, TranslatedBlock> _blocks = new();
+
+    /// <summary>The block table's key: physical address and mode (<see cref="BlockCompiler.ModeOf"/>, 8 bits) in one word.</summary>
+    private static ulong Key(ulong physical, int mode) => physical << 8 | (uint)mode;
     private readonly Dictionary<ulong, List<TranslatedBlock>> _byFrame = new();
     private readonly TranslatedBlock?[] _fast = new TranslatedBlock?[1 << FastBits];
     private readonly long[] _fastEpoch = new long[1 << FastBits];
@@ -93,7 +96,7 @@ public sealed class TranslationCache
             return null;
         }
         if (!Mmu.TranslateFetch(cpu, linear, out ulong phys)) return null;
-        if (!_blocks.TryGetValue((phys, mode), out b) || b.Linear != linear)
+        if (!_blocks.TryGetValue(Key(phys, mode), out b) || b.Linear != linear)
         {
             b = _compiler.Decode(cpu, (uint)cpu.Rip, linear, phys, mode);
             if (b is null) return null;
@@ -108,6 +111,7 @@ public sealed class TranslationCache
 
     private BlockFunction Interpreted(TranslatedBlock b) => cpu =>
     {
+        cpu.ChainTail = b; // a compiled predecessor may have chained into this block
         if (++b.Hits == TierUpThreshold) TierUp(b);
         return BlockInterpreter.Run(b, cpu);
     };
@@ -161,7 +165,7 @@ public sealed class TranslationCache
 
     private void Register(TranslatedBlock b)
     {
-        _blocks[(b.Physical, b.Mode)] = b;
+        _blocks[Key(b.Physical, b.Mode)] = b;
         AddToFrame(b.Frame0, b);
         if (b.Frame1 != ulong.MaxValue) AddToFrame(b.Frame1, b);
     }
@@ -209,7 +213,7 @@ public sealed class TranslationCache
     private void Drop(TranslatedBlock b)
     {
         b.Valid = false;
-        if (_blocks.TryGetValue((b.Physical, b.Mode), out var cur) && ReferenceEquals(cur, b)) _blocks.Remove((b.Physical, b.Mode));
+        if (_blocks.TryGetValue(Key(b.Physical, b.Mode), out var cur) && ReferenceEquals(cur, b)) _blocks.Remove(Key(b.Physical, b.Mode));
     }
 
     /// <summary>Drops every block made from <paramref name="frame"/>.</summary>

@@ -421,6 +421,9 @@ public sealed class PcMachine : IDisposable
     /// <summary>Ends <see cref="RunUntilStop"/> with <see cref="MachineStopReason.Quit"/> (call on the machine thread or via <see cref="Post"/>).</summary>
     public void Quit() => RequestExit(new MachineExit(MachineStopReason.Quit, 0));
 
+    /// <summary>Like <see cref="Quit()"/>, with the process exit code <paramref name="exitCode"/> (S2E's serial kill command).</summary>
+    public void Quit(int exitCode) => RequestExit(new MachineExit(MachineStopReason.Quit, exitCode));
+
     /// <summary>
     /// Runs until the guest powers off, asks to exit, resets with -no-reboot, halts for good, or (when given)
     /// <paramref name="maxInstructions"/> more instructions have retired.

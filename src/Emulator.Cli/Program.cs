@@ -99,6 +99,9 @@ public static class Program
 
         using var machine = new PcMachine(config);
         commandTarget = machine;
+        // A savevm killed mid-write (by SIGKILL, a crash, a power cut) leaves a hidden temporary beside the image: swept
+        // here, only when no live writer holds its lock (Storage's SnapshotFile.RemoveStaleTemporaries).
+        if (machine.SnapshotImagePath is { } snapshotImage) Emulator.Storage.SnapshotFile.RemoveStaleTemporaries(snapshotImage);
         if (options.LoadVm is { } tag) machine.LoadVm(tag);
         machine.Paused = options.StartPaused;
         var hmp = new HmpMonitor(machine);

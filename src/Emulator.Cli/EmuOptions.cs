@@ -46,6 +46,12 @@ public sealed class EmuOptions
 
     public string? LoadVm { get; set; }
 
+    /// <summary>-enable-serial-commands: the guest's <c>?!?MAGIC?!?s NAME </c> / <c>?!?MAGIC?!?k N </c> on COM1 (S2E).</summary>
+    public bool SerialCommands { get; set; }
+
+    /// <summary>-k: the keyboard layout name (accepted for compatibility; sendkey always sends US scancodes).</summary>
+    public string? KeyboardLayout { get; set; }
+
     public string? Name { get; set; }
 
     /// <summary>-vga std (the default, when vgabios-stdvga.bin is found beside the BIOS) or none.</summary>

@@ -11,7 +11,14 @@ public static class OptionParser
     private static readonly HashSet<string> Flags =
     [
         "nographic", "no-reboot", "no-shutdown", "snapshot", "S", "enable-kvm", "h", "help", "version", "no-hpet",
-        "no-acpi", "nodefaults", "no-user-config",
+        "no-acpi", "nodefaults", "no-user-config", "enable-serial-commands",
+    ];
+
+    /// <summary>QEMU's keymap names (pc-bios/keymaps), for -k.</summary>
+    private static readonly HashSet<string> KeyboardLayouts =
+    [
+        "ar", "bepo", "cz", "da", "de", "de-ch", "en-gb", "en-us", "es", "et", "fi", "fo", "fr", "fr-be", "fr-ca", "fr-ch",
+        "hr", "hu", "is", "it", "ja", "lt", "lv", "mk", "nl", "no", "pl", "pt", "pt-br", "ru", "sl", "sv", "th", "tr",
     ];
 
     /// <summary>Options that take one argument.</summary>
@@ -19,7 +26,7 @@ public static class OptionParser
     [
         "hda", "hdb", "hdc", "hdd", "cdrom", "drive", "m", "cpu", "smp", "bios", "boot", "display", "serial", "monitor",
         "qmp", "debugcon", "device", "loadvm", "net", "nic", "name", "rtc", "accel", "machine", "M", "vga",
-        "kernel", "initrd", "append",
+        "kernel", "initrd", "append", "k",
     ];
 
     public static EmuOptions Parse(IReadOnlyList<string> args)
@@ -142,6 +149,14 @@ public static class OptionParser
                     break;
                 case "S":
                     o.StartPaused = true;
+                    break;
+                case "enable-serial-commands":
+                    o.SerialCommands = true;
+                    break;
+                case "k":
+                    if (!KeyboardLayouts.Contains(value!))
+                        throw new EmulatorException($"-k: unknown keyboard layout '{value}' (e.g. en-us, en-gb, de, fr)");
+                    o.KeyboardLayout = value;
                     break;
                 case "no-reboot":
                     o.NoReboot = true;

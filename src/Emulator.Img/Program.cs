@@ -312,6 +312,11 @@ public static class Program
             fingerprint = image.ComputeFingerprint();
         }
 
+        foreach (var stale in SnapshotFile.RemoveStaleTemporaries(file))
+        {
+            stdout.WriteLine($"Removed '{Path.GetFileName(stale)}', the temporary file of a savevm that was interrupted.");
+        }
+
         var errors = 0;
         foreach (var path in SnapshotFile.FindFiles(file))
         {

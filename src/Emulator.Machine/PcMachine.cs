@@ -421,6 +421,9 @@ public sealed class PcMachine : IDisposable
     /// <summary>Ends <see cref="RunUntilStop"/> with <see cref="MachineStopReason.Quit"/> (call on the machine thread or via <see cref="Post"/>).</summary>
     public void Quit() => RequestExit(new MachineExit(MachineStopReason.Quit, 0));
 
+    /// <summary>Like <see cref="Quit()"/>, with the process exit code <paramref name="exitCode"/> (S2E's serial kill command).</summary>
+    public void Quit(int exitCode) => RequestExit(new MachineExit(MachineStopReason.Quit, exitCode));
+
     /// <summary>
     /// Runs until the guest powers off, asks to exit, resets with -no-reboot, halts for good, or (when given)
     /// <paramref name="maxInstructions"/> more instructions have retired.
@@ -703,10 +706,16 @@ public sealed class PcMachine : IDisposable
 
     private const string SectionMachine = "machine";
     private const string SectionCpu = "cpu";
-    private const string SectionRam = "ram";
+    /// <summary>Version 1 RAM: (u64 size, then u64 frame + 4 KiB page per non-zero page, u64 ~0) in one stream. Still read.</summary>
+    private const string SectionRamV1 = "ram";
+    /// <summary>u64 RAM size, then one bit per page (bit f%8 of byte f/8): set for a page that is in "ram-pages".</summary>
+    private const string SectionRamMap = "ram-map";
+    /// <summary>The non-zero pages in frame order, 4 KiB each: every 1 MiB chunk holds 256 whole pages, so chunks decode in parallel.</summary>
+    private const string SectionRamPages = "ram-pages";
     private const string DevicePrefix = "dev/";
     private const string DiskPrefix = "disk-writes/";
-    private const byte MachineStateVersion = 1;
+    /// <summary>2: RAM as "ram-map" + "ram-pages" (1: one "ram" stream; still loaded).</summary>
+    private const byte MachineStateVersion = 2;
 
     /// <summary>Writes the whole machine (clock, CPU, RAM, every device, S2E disk write maps) into <paramref name="writer"/>.</summary>
     public void SaveState(SnapshotWriter writer)
@@ -724,7 +733,14 @@ public sealed class PcMachine : IDisposable
             using var w = new BinaryWriter(s, Encoding.UTF8, leaveOpen: true);
             CpuStateSerializer.Save(Cpu, w);
         });
-        writer.AddSection(SectionRam, SaveRam, compress: true);
+        var map = new byte[RamMapBytes];
+        writer.AddSection(SectionRamPages, s => SaveRamPages(s, map), compress: true);
+        writer.AddSection(SectionRamMap, s =>
+        {
+            using var w = new BinaryWriter(s, Encoding.UTF8, leaveOpen: true);
+            w.Write(_config.RamSize);
+            w.Write(map);
+        });
         foreach (var d in _devices)
         {
             writer.AddSection(DevicePrefix + d.Name, s =>
@@ -742,11 +758,13 @@ public sealed class PcMachine : IDisposable
     /// <summary>Restores what <see cref="SaveState"/> wrote. Throws <see cref="EmulatorException"/> when the state does not fit.</summary>
     public void LoadState(SnapshotReader reader)
     {
+        byte version;
         try
         {
             using (var r = new BinaryReader(reader.OpenSection(SectionMachine)))
             {
-                if (r.ReadByte() != MachineStateVersion) throw new InvalidDataException("machine: unsupported state version");
+                version = r.ReadByte();
+                if (version is not (1 or MachineStateVersion)) throw new InvalidDataException($"machine: unsupported state version {version}");
                 long now = r.ReadInt64();
                 if (now < 0) throw new InvalidDataException("machine: negative clock");
                 Clock.Restore(now);
@@ -756,8 +774,15 @@ public sealed class PcMachine : IDisposable
             using (var r = new BinaryReader(reader.OpenSection(SectionCpu)))
                 CpuStateSerializer.Load(Cpu, r);
             Core.ResyncClock(); // the restored retired count is the clock's base: devices below read the restored time
-            using (var s = reader.OpenSection(SectionRam))
-                LoadRam(s);
+            if (version == 1)
+            {
+                using var s = reader.OpenSection(SectionRamV1);
+                LoadRamV1(s);
+            }
+            else
+            {
+                LoadRamPages(reader);
+            }
             foreach (var d in _devices)
             {
                 string name = DevicePrefix + d.Name;
@@ -809,26 +834,66 @@ public sealed class PcMachine : IDisposable
         if (want != Cpu.A20Enabled) Cpu.SetA20(want);
     }
 
-    private void SaveRam(Stream stream)
+    private int RamMapBytes => (int)(((_config.RamSize >> PhysicalMemory.PageShift) + 7) / 8);
+
+    /// <summary>
+    /// Writes every non-zero RAM page (read straight from the page, whatever ROM or MMIO is mapped over it; a page
+    /// never written is not even read) and sets its bit in <paramref name="map"/>.
+    /// </summary>
+    private void SaveRamPages(Stream stream, byte[] map)
     {
-        using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
         ulong pages = _config.RamSize >> PhysicalMemory.PageShift;
-        w.Write(_config.RamSize);
-        var page = new byte[PhysicalMemory.PageSize];
-        WithShadowOpen(() =>
+        for (ulong f = 0; f < pages; f++)
         {
-            for (ulong f = 0; f < pages; f++)
-            {
-                if (!Memory.ReadPhysical(f << PhysicalMemory.PageShift, page)) continue;
-                if (page.AsSpan().IndexOfAnyExcept((byte)0) < 0) continue;
-                w.Write(f);
-                w.Write(page);
-            }
-        });
-        w.Write(ulong.MaxValue);
+            var page = Memory.RamPageContent(f);
+            if (page.IsEmpty || !page.ContainsAnyExcept((byte)0)) continue;
+            map[f >> 3] |= (byte)(1 << (int)(f & 7));
+            stream.Write(page);
+        }
     }
 
-    private void LoadRam(Stream stream)
+    /// <summary>
+    /// Restores RAM from "ram-map" and "ram-pages": all of RAM becomes zero, then the listed pages are decoded on every
+    /// core straight into their frames (pages not listed are never touched).
+    /// </summary>
+    private void LoadRamPages(SnapshotReader reader)
+    {
+        if (!reader.HasSection(SectionRamMap) || !reader.HasSection(SectionRamPages)) throw new InvalidDataException("the snapshot has no RAM");
+        if (reader.SectionLength(SectionRamMap) != 8 + RamMapBytes)
+            throw new InvalidDataException($"ram: the page map has {reader.SectionLength(SectionRamMap)} bytes, this machine needs {8 + RamMapBytes}");
+        var mapSection = reader.ReadSection(SectionRamMap);
+        ulong size = BitConverter.ToUInt64(mapSection, 0);
+        if (size != _config.RamSize) throw new InvalidDataException($"ram: the state has {size} bytes of RAM, this machine {_config.RamSize}");
+        var map = mapSection.AsSpan(8);
+        ulong pages = size >> PhysicalMemory.PageShift;
+        var frameList = new List<uint>();
+        for (ulong f = 0; f < (ulong)map.Length * 8; f++)
+        {
+            if ((map[(int)(f >> 3)] & (1 << (int)(f & 7))) == 0) continue;
+            if (f >= pages) throw new InvalidDataException("ram: page map marks a page beyond the end of RAM");
+            frameList.Add((uint)f);
+        }
+        var frames = frameList.ToArray();
+        if (reader.SectionLength(SectionRamPages) != (long)frames.Length * PhysicalMemory.PageSize)
+            throw new InvalidDataException($"ram: {reader.SectionLength(SectionRamPages)} bytes of pages for {frames.Length} pages in the map");
+        Memory.ClearRam();
+        try
+        {
+            reader.ReadSectionParallel(SectionRamPages, (offset, length) =>
+            {
+                if (offset % PhysicalMemory.PageSize != 0 || length % PhysicalMemory.PageSize != 0)
+                    throw new InvalidDataException("ram: a chunk of pages does not hold whole pages");
+                return Memory.RestoreRamPages(frames.AsSpan((int)(offset / PhysicalMemory.PageSize), length / PhysicalMemory.PageSize));
+            });
+        }
+        catch
+        {
+            Memory.ClearRam(); // no half-decoded (or never-written) host memory stays visible to the guest
+            throw;
+        }
+    }
+
+    private void LoadRamV1(Stream stream)
     {
         using var r = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         ulong size = r.ReadUInt64();

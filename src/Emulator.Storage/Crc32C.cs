@@ -56,6 +56,52 @@ internal static class Crc32C
         return UpdateSoftware(state, data);
     }
 
+    /// <summary>
+    /// The CRC of A‖B from CRC(A), CRC(B) and the length of B, without the bytes: CRC(A)·x^(8·|B|) mod P, plus CRC(B)
+    /// (the initial and final inversions cancel). Lets chunks be checked on several threads and the section's CRC
+    /// compared once at the end.
+    /// </summary>
+    public static uint Combine(uint crcA, uint crcB, long lengthB)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(lengthB);
+        return Multiply(PowerOfX(lengthB), crcA) ^ crcB;
+    }
+
+    /// <summary>x^(8·bytes) mod P, by squaring (reflected: x^0 is bit 31).</summary>
+    private static uint PowerOfX(long bytes)
+    {
+        var result = 1u << 31; // x^0
+        var square = 1u << 23; // x^8
+        for (var n = (ulong)bytes; n != 0; n >>= 1)
+        {
+            if ((n & 1) != 0)
+            {
+                result = Multiply(result, square);
+            }
+
+            square = Multiply(square, square);
+        }
+
+        return result;
+    }
+
+    /// <summary>a·b mod P in the reflected representation (bit 31 is x^0, shifting right multiplies by x).</summary>
+    private static uint Multiply(uint a, uint b)
+    {
+        var product = 0u;
+        for (var bit = 1u << 31; bit != 0; bit >>= 1)
+        {
+            if ((a & bit) != 0)
+            {
+                product ^= b;
+            }
+
+            b = (b & 1) != 0 ? (b >> 1) ^ ReflectedPolynomial : b >> 1;
+        }
+
+        return product;
+    }
+
     internal static uint UpdateSoftware(uint state, ReadOnlySpan<byte> data)
     {
         var table = Table;

@@ -161,6 +161,124 @@ public sealed class SnapshotReader : IDisposable
     }
 
     /// <summary>
+    /// Decodes a section on several threads, chunk by chunk, straight into memory the caller provides:
+    /// <paramref name="destination"/> is asked, concurrently and in no particular order, for room for each chunk (its
+    /// offset in the decoded section and its length; it must return exactly that many bytes), and the chunk is decoded
+    /// there (RAM pages: each chunk lands in its own pages, no copy). Every chunk length is checked before anything is
+    /// decoded; both checksums of the whole section are checked at the end (combined from per-chunk ones). A defect is
+    /// a <see cref="StorageException"/>; chunks may have been decoded by then. An exception from
+    /// <paramref name="destination"/> stops the read and is rethrown as it is.
+    /// </summary>
+    public void ReadSectionParallel(string name, SectionChunkDestination destination, int maxDegreeOfParallelism = 0)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var entry = Find(name);
+        var chunks = WalkChunks(entry);
+        var storedCrcs = new uint[chunks.Count];
+        var rawCrcs = new uint[chunks.Count];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount };
+        try
+        {
+            Parallel.For(
+                0,
+                chunks.Count,
+                options,
+                () => ArrayPool<byte>.Shared.Rent(SnapshotFormat.ChunkSize),
+                (i, _, buffers) =>
+                {
+                    var chunk = chunks[i];
+                    Span<byte> header = stackalloc byte[SnapshotFormat.ChunkHeaderSize];
+                    BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)chunk.RawLength);
+                    BinaryPrimitives.WriteUInt32LittleEndian(header[4..], (uint)chunk.StoredLength);
+                    var stored = buffers.AsSpan(0, chunk.StoredLength);
+                    ReadAt(stored, chunk.StoredOffset);
+                    storedCrcs[i] = ~Crc32C.Update(Crc32C.Update(0xFFFFFFFF, header), stored);
+                    var output = destination(chunk.RawOffset, chunk.RawLength);
+                    if (output.Length != chunk.RawLength)
+                    {
+                        throw new InvalidOperationException("chunk destination has the wrong length");
+                    }
+
+                    if (chunk.StoredLength == 0)
+                    {
+                        output.Clear();
+                    }
+                    else if (chunk.StoredLength == chunk.RawLength)
+                    {
+                        stored.CopyTo(output);
+                    }
+                    else if (LZ4Codec.Decode(stored, output) != chunk.RawLength)
+                    {
+                        throw new StorageException($"{_what} is damaged (section '{entry.Name}': compressed chunk does not decode)");
+                    }
+
+                    rawCrcs[i] = Crc32C.Compute(output);
+                    return buffers;
+                },
+                buffers => ArrayPool<byte>.Shared.Return(buffers));
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+        }
+
+        uint storedCrc = 0, rawCrc = 0;
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            storedCrc = Crc32C.Combine(storedCrc, storedCrcs[i], SnapshotFormat.ChunkHeaderSize + chunks[i].StoredLength);
+            rawCrc = Crc32C.Combine(rawCrc, rawCrcs[i], chunks[i].RawLength);
+        }
+
+        if (storedCrc != entry.StoredCrc)
+        {
+            throw new StorageException($"{_what} is damaged (checksum mismatch in section '{entry.Name}')");
+        }
+
+        if (rawCrc != entry.RawCrc)
+        {
+            throw new StorageException($"{_what} is damaged (section '{entry.Name}': checksum mismatch after decoding)");
+        }
+    }
+
+    /// <summary>Reads every chunk header of a section and checks the lengths against the directory entry.</summary>
+    private List<ChunkPlace> WalkChunks(Entry entry)
+    {
+        var chunks = new List<ChunkPlace>();
+        Span<byte> header = stackalloc byte[SnapshotFormat.ChunkHeaderSize];
+        long position = 0, produced = 0;
+        while (position < entry.StoredLength)
+        {
+            if (entry.StoredLength - position < header.Length)
+            {
+                throw new StorageException($"{_what} is damaged (section '{entry.Name}': chunk header runs past the section)");
+            }
+
+            ReadAt(header, entry.Offset + position);
+            position += header.Length;
+            var rawLength = BinaryPrimitives.ReadUInt32LittleEndian(header);
+            var storedLength = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
+            if (rawLength is 0 or > SnapshotFormat.ChunkSize || storedLength > rawLength
+                || storedLength > entry.StoredLength - position || rawLength > entry.RawLength - produced)
+            {
+                throw new StorageException($"{_what} is damaged (section '{entry.Name}': bad chunk lengths)");
+            }
+
+            chunks.Add(new ChunkPlace(entry.Offset + position, (int)storedLength, produced, (int)rawLength));
+            position += storedLength;
+            produced += rawLength;
+        }
+
+        if (produced != entry.RawLength)
+        {
+            throw new StorageException($"{_what} is damaged (section '{entry.Name}': section length does not match its chunks)");
+        }
+
+        return chunks;
+    }
+
+    private readonly record struct ChunkPlace(long StoredOffset, int StoredLength, long RawOffset, int RawLength);
+
+    /// <summary>
     /// A read-only stream over a section's decoded bytes (for sections larger than memory should hold at once).
     /// Reaching its end checks the section's checksum.
     /// </summary>

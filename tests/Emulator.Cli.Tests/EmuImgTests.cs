@@ -89,6 +89,26 @@ public sealed class EmuImgTests : IDisposable
     }
 
     [Fact]
+    public void Check_removes_the_stale_temporary_of_an_interrupted_savevm_but_not_a_live_one()
+    {
+        var file = Path.Combine(_dir, "tmp.raw");
+        Assert.Equal(0, Run("create", file, "1M").Code);
+        using var live = SnapshotFile.Create(file, "live", "ram=1M", 0); // a writer still at work holds its lock
+        var liveTemp = Directory.GetFiles(_dir, ".tmp.raw.live.tmp-*").Single();
+        File.SetLastWriteTimeUtc(liveTemp, DateTime.UtcNow.AddMinutes(-5));
+        // What a savevm killed mid-write leaves: a hidden, unlocked temporary that starts with the snapshot magic.
+        var stale = Path.Combine(_dir, ".tmp.raw.ready.tmp-0123456789ab");
+        File.WriteAllBytes(stale, "EMUSNAP\x1a"u8.ToArray());
+        File.SetLastWriteTimeUtc(stale, DateTime.UtcNow.AddMinutes(-5));
+
+        var (code, stdout, _) = Run("check", file);
+        Assert.Equal(0, code);
+        Assert.Contains("Removed '.tmp.raw.ready.tmp-0123456789ab'", stdout);
+        Assert.False(File.Exists(stale));
+        Assert.True(File.Exists(liveTemp));
+    }
+
+    [Fact]
     public void Check_reports_a_clean_image_and_a_damaged_snapshot()
     {
         var file = Path.Combine(_dir, "chk.raw");

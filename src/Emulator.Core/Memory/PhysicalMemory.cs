@@ -186,6 +186,38 @@ public sealed unsafe class PhysicalMemory : IDmaMemory, IDisposable
         return p.Data;
     }
 
+    /// <summary>
+    /// For snapshots: the bytes of RAM frame <paramref name="frame"/>'s own page, whatever is mapped over it (ROM
+    /// shadow, MMIO), or an empty span when the page was never written (it reads as zeros).
+    /// </summary>
+    public ReadOnlySpan<byte> RamPageContent(ulong frame) =>
+        frame < (ulong)_ram.Length && _ram[frame] is { } p ? new ReadOnlySpan<byte>((void*)p.Data, PageSize) : default;
+
+    /// <summary>
+    /// For restoring a snapshot: gives RAM frames <paramref name="frames"/> new pages, private to this address space and
+    /// side by side in one allocation, whatever is mapped over them, and returns their bytes (page i of the span is
+    /// frames[i]) for the caller to fill completely: their content is undefined until then. Code-frame tracking is
+    /// skipped, so the caller drops translated code afterwards. Several threads may call it at once for different frames
+    /// while nothing else uses this memory.
+    /// </summary>
+    public Span<byte> RestoreRamPages(ReadOnlySpan<uint> frames)
+    {
+        if (frames.IsEmpty) return default;
+        if (frames.Length > int.MaxValue / PageSize) throw new ArgumentOutOfRangeException(nameof(frames), "too many pages at once");
+        foreach (var f in frames)
+        {
+            if (f >= (ulong)_ram.Length) throw new ArgumentOutOfRangeException(nameof(frames), "not a RAM frame");
+        }
+        var block = new RamBlock(frames.Length);
+        for (int i = 0; i < frames.Length; i++)
+        {
+            var old = _ram[frames[i]];
+            _ram[frames[i]] = new RamPage(block, i);
+            old?.Release();
+        }
+        return new Span<byte>((void*)block.Data, frames.Length * PageSize);
+    }
+
     /// <summary>Returns all of RAM to zeros by dropping its pages (cost proportional to the pages ever written).</summary>
     public void ClearRam()
     {

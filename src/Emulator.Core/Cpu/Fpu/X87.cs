@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Emulator.Core.Cpu.Fpu;
 
 /// <summary>
@@ -184,6 +187,7 @@ public static class X87
     /// <summary>ST(dst) = ST(dst) op ST(src), popping when asked (FADD ST(i),ST(0) / FADDP ...).</summary>
     public static void ArithRegs(FpuState f, Op op, int dst, int src, bool pop)
     {
+        if (TryFastArithRegs(f, op, dst, src, pop)) return;
         if (IsEmpty(f, dst) || IsEmpty(f, src))
         {
             if (!StackFault(f, false)) return;
@@ -197,6 +201,62 @@ public static class X87
             SetSt(f, dst, r);
         }
         if (pop) Pop(f);
+    }
+
+    /// <summary>
+    /// <see cref="ArithRegs"/> when both registers hold normal values and the result is normal with PE masked (see
+    /// <see cref="SoftFloat80.TryFastArith"/>); false, with nothing changed, otherwise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryFastArithRegs(FpuState f, Op op, int dst, int src, bool pop)
+    {
+        int status = f.Status;
+        int top = (status >> 11) & 7;
+        int pd = (top + dst) & 7, ps = (top + src) & 7;
+        int tag = f.Tag;
+        if (((tag >> (2 * pd)) & 3) == TagEmpty || ((tag >> (2 * ps)) & 3) == TagEmpty) return false;
+        ref ulong mant = ref MemoryMarshal.GetArrayDataReference(f.Mantissa);
+        ref ushort se = ref MemoryMarshal.GetArrayDataReference(f.SignExponent);
+        if (!SoftFloat80.TryFastArith((int)op, Unsafe.Add(ref se, pd), Unsafe.Add(ref mant, pd), Unsafe.Add(ref se, ps), Unsafe.Add(ref mant, ps),
+                f.Control, out ushort seR, out ulong mR, out int flags))
+        {
+            return false;
+        }
+        Unsafe.Add(ref se, pd) = seR;
+        Unsafe.Add(ref mant, pd) = mR;
+        tag &= ~(3 << (2 * pd));
+        status = (status & ~SW_C1) | flags;
+        if (pop)
+        {
+            tag |= TagEmpty << (2 * top);
+            status = (status & ~SW_TOP) | (((top + 1) & 7) << 11);
+        }
+        f.Tag = (ushort)tag;
+        f.Status = (ushort)status;
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="ArithValue"/> for a normal ST(0) and a normal value converted without flags; false, with nothing
+    /// changed, when the general path is needed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryFastArithValue(FpuState f, Op op, ushort seB, ulong mB)
+    {
+        int status = f.Status;
+        int top = (status >> 11) & 7;
+        if (((f.Tag >> (2 * top)) & 3) == TagEmpty) return false;
+        ref ulong mant = ref MemoryMarshal.GetArrayDataReference(f.Mantissa);
+        ref ushort se = ref MemoryMarshal.GetArrayDataReference(f.SignExponent);
+        if (!SoftFloat80.TryFastArith((int)op, Unsafe.Add(ref se, top), Unsafe.Add(ref mant, top), seB, mB, f.Control, out ushort seR, out ulong mR, out int flags))
+        {
+            return false;
+        }
+        Unsafe.Add(ref se, top) = seR;
+        Unsafe.Add(ref mant, top) = mR;
+        f.Tag = (ushort)(f.Tag & ~(3 << (2 * top)));
+        f.Status = (ushort)((status & ~SW_C1) | flags);
+        return true;
     }
 
     /// <summary>ST(0) = ST(0) op value (memory operand forms; <paramref name="loadEnv"/> carries conversion flags).</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Emulator.Core.Cpu;
 using Emulator.Core.Cpu.Fpu;
 
@@ -37,10 +38,38 @@ public static partial class Helpers
         FpuDone(cpu);
     }
 
+    internal static void X87FaddRegs(CpuState cpu, int dst, int src, bool pop, uint ip, int fop) => X87ArithRegsOp(cpu, X87.Op.Add, dst, src, pop, ip, fop);
+
+    internal static void X87FsubRegs(CpuState cpu, int dst, int src, bool pop, uint ip, int fop) => X87ArithRegsOp(cpu, X87.Op.Sub, dst, src, pop, ip, fop);
+
+    internal static void X87FsubrRegs(CpuState cpu, int dst, int src, bool pop, uint ip, int fop) => X87ArithRegsOp(cpu, X87.Op.SubR, dst, src, pop, ip, fop);
+
+    internal static void X87FmulRegs(CpuState cpu, int dst, int src, bool pop, uint ip, int fop) => X87ArithRegsOp(cpu, X87.Op.Mul, dst, src, pop, ip, fop);
+
+    internal static void X87FdivRegs(CpuState cpu, int dst, int src, bool pop, uint ip, int fop) => X87ArithRegsOp(cpu, X87.Op.Div, dst, src, pop, ip, fop);
+
+    internal static void X87FdivrRegs(CpuState cpu, int dst, int src, bool pop, uint ip, int fop) => X87ArithRegsOp(cpu, X87.Op.DivR, dst, src, pop, ip, fop);
+
+    /// <summary>One operation's register form: the inlined fast path for it, else the general <see cref="X87.ArithRegs"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void X87ArithRegsOp(CpuState cpu, X87.Op op, int dst, int src, bool pop, uint ip, int fop)
+    {
+        var f = X87Record(cpu, ip, fop);
+        if (!X87.TryFastArithRegs(f, op, dst, src, pop)) X87.ArithRegsGeneral(f, op, dst, src, pop);
+        FpuDone(cpu);
+    }
+
     /// <summary>The m32/m64 arithmetic forms with the operand's bits already read.</summary>
     internal static void X87ArithMem(CpuState cpu, int op, ulong bits, bool m64, int seg, uint ea, uint ip, int fop)
     {
         var f = cpu.Fpu;
+        if (TryFastFloat(bits, m64, out ushort seB, out ulong mB) && X87.TryFastArithValue(f, (X87.Op)op, seB, mB))
+        {
+            X87Record(cpu, ip, fop);
+            X87RecordData(cpu, f, seg, ea);
+            FpuDone(cpu);
+            return;
+        }
         var env = X87.Env(f);
         env.Flags = 0;
         var v = m64 ? SoftFloat80.FromFloat64(bits, ref env) : SoftFloat80.FromFloat32((uint)bits, ref env);
@@ -48,6 +77,24 @@ public static partial class Helpers
         X87RecordData(cpu, f, seg, ea);
         X87.ArithValue(f, (X87.Op)op, v, env);
         FpuDone(cpu);
+    }
+
+    /// <summary>A normal float32/float64 as a double-extended value (exact, no flags); false for zero, denormal, infinity, NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryFastFloat(ulong bits, bool m64, out ushort se, out ulong m)
+    {
+        int e;
+        if (m64)
+        {
+            e = (int)(bits >> 52) & 0x7FF;
+            se = (ushort)(((bits >> 48) & 0x8000) | (uint)(e - 1023 + Float80.Bias));
+            m = 0x8000_0000_0000_0000 | (bits << 11);
+            return (uint)(e - 1) < 0x7FE;
+        }
+        e = (int)(bits >> 23) & 0xFF;
+        se = (ushort)(((bits >> 16) & 0x8000) | (uint)(e - 127 + Float80.Bias));
+        m = 0x8000_0000_0000_0000 | (bits << 40);
+        return (uint)(e - 1) < 0xFE;
     }
 
     /// <summary>FLD m32/m64 with the operand's bits already read.</summary>

@@ -68,6 +68,13 @@ internal sealed class InlineEmitter
     private static readonly MethodInfo MX87LoadConst = HelperMethod(nameof(Helpers.X87LoadConst));
     private static readonly MethodInfo MX87CompareEflags = HelperMethod(nameof(Helpers.X87CompareEflags));
     private static readonly MethodInfo MX87ArithRegs = HelperMethod(nameof(Helpers.X87ArithRegs));
+
+    /// <summary>Per-operation register forms, indexed by <see cref="Cpu.Fpu.X87.Op"/> (the fast path specialised for each).</summary>
+    private static readonly MethodInfo[] MX87ArithRegsByOp =
+    {
+        HelperMethod(nameof(Helpers.X87FaddRegs)), HelperMethod(nameof(Helpers.X87FsubRegs)), HelperMethod(nameof(Helpers.X87FsubrRegs)),
+        HelperMethod(nameof(Helpers.X87FmulRegs)), HelperMethod(nameof(Helpers.X87FdivRegs)), HelperMethod(nameof(Helpers.X87FdivrRegs)),
+    };
     private static readonly MethodInfo MX87ArithMem = HelperMethod(nameof(Helpers.X87ArithMem));
 
     private static MethodInfo HelperMethod(string name) => typeof(Helpers).GetMethod(name, BindingFlags.NonPublic | BindingFlags.Static)!;
@@ -883,7 +890,8 @@ internal sealed class InlineEmitter
                     }
                     else return Result.NotHandled;
                     args.Add(pop ? 1 : 0);
-                    method = MX87ArithRegs;
+                    args.RemoveAt(0);
+                    method = MX87ArithRegsByOp[(int)op];
                     break;
                 }
         }

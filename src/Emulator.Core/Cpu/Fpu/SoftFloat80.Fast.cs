@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Emulator.Core.Cpu.Fpu;
 
@@ -17,20 +18,17 @@ public static partial class SoftFloat80
     /// 2 b − a, 3 multiply, 4 a / b, 5 b / a. On success <paramref name="flags"/> holds PE and C1 (status-word bits).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool TryFastArith(int op, ushort seA, ulong mA, ushort seB, ulong mB, int control, out ushort seR, out ulong mR, out int flags)
+    public static FastResult TryFastArith(int op, ushort seA, ulong mA, ushort seB, ulong mB, int control)
     {
-        seR = 0;
-        mR = 0;
-        flags = 0;
-        if (!IsNormal(seA, mA) || !IsNormal(seB, mB)) return false;
+        if (!IsNormal(seA, mA) || !IsNormal(seB, mB)) return FastResult.None;
         switch (op)
         {
-            case 0: return FastAdd(seA, mA, seB, mB, control, out seR, out mR, out flags);
-            case 1: return FastAdd(seA, mA, (ushort)(seB ^ 0x8000), mB, control, out seR, out mR, out flags);
-            case 2: return FastAdd(seB, mB, (ushort)(seA ^ 0x8000), mA, control, out seR, out mR, out flags);
-            case 3: return FastMul(seA, mA, seB, mB, control, out seR, out mR, out flags);
-            case 4: return FastDiv(seA, mA, seB, mB, control, out seR, out mR, out flags);
-            default: return FastDiv(seB, mB, seA, mA, control, out seR, out mR, out flags);
+            case 0: return FastAdd(seA, mA, seB, mB, control);
+            case 1: return FastAdd(seA, mA, (ushort)(seB ^ 0x8000), mB, control);
+            case 2: return FastAdd(seB, mB, (ushort)(seA ^ 0x8000), mA, control);
+            case 3: return FastMul(seA, mA, seB, mB, control);
+            case 4: return FastDiv(seA, mA, seB, mB, control);
+            default: return FastDiv(seB, mB, seA, mA, control);
         }
     }
 
@@ -38,10 +36,21 @@ public static partial class SoftFloat80
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsNormal(ushort se, ulong m) => (uint)((se & 0x7FFF) - 1) < 0x7FFE && (long)m < 0;
 
-    public static bool FastMul(ushort seA, ulong mA, ushort seB, ulong mB, int control, out ushort seR, out ulong mR, out int flags)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static FastResult FastMul(ushort seA, ulong mA, ushort seB, ulong mB, int control)
     {
         bool sign = ((seA ^ seB) & 0x8000) != 0;
-        ulong hi = Math.BigMul(mA, mB, out ulong lo);
+        ulong hi, lo;
+        if (Bmi2.X64.IsSupported)
+        {
+            // High half by MULX, low half by a plain multiply: no round trip through memory for the low half.
+            hi = Bmi2.X64.MultiplyNoFlags(mA, mB);
+            lo = mA * mB;
+        }
+        else
+        {
+            hi = Math.BigMul(mA, mB, out lo);
+        }
         // mA·mB / 2^126 is in [1, 4): biased exponent ea + eb − bias, plus one when the product reached [2, 4).
         int e = (seA & 0x7FFF) + (seB & 0x7FFF) - Float80.Bias;
         if ((long)hi < 0) e++;
@@ -50,10 +59,11 @@ public static partial class SoftFloat80
             hi = (hi << 1) | (lo >> 63);
             lo <<= 1;
         }
-        return FastRound(sign, e, hi, lo, control, out seR, out mR, out flags);
+        return FastRound(sign, e, hi, lo, control);
     }
 
-    public static bool FastAdd(ushort seA, ulong mA, ushort seB, ulong mB, int control, out ushort seR, out ulong mR, out int flags)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static FastResult FastAdd(ushort seA, ulong mA, ushort seB, ulong mB, int control)
     {
         int ea = seA & 0x7FFF, eb = seB & 0x7FFF;
         if (ea < eb || (ea == eb && mA < mB))
@@ -105,7 +115,7 @@ public static partial class SoftFloat80
             hi = mA - yh - (yl != 0 ? 1ul : 0ul);
             if (hi == 0)
             {
-                if (lo == 0) return NoResult(out seR, out mR, out flags);
+                if (lo == 0) return FastResult.None;
                 hi = lo;
                 lo = 0;
                 e -= 64;
@@ -118,10 +128,10 @@ public static partial class SoftFloat80
                 e -= lz;
             }
         }
-        return FastRound(sign, e, hi, lo, control, out seR, out mR, out flags);
+        return FastRound(sign, e, hi, lo, control);
     }
 
-    public static bool FastDiv(ushort seA, ulong mA, ushort seB, ulong mB, int control, out ushort seR, out ulong mR, out int flags)
+    public static FastResult FastDiv(ushort seA, ulong mA, ushort seB, ulong mB, int control)
     {
         bool sign = ((seA ^ seB) & 0x8000) != 0;
         int e = (seA & 0x7FFF) - (seB & 0x7FFF) + Float80.Bias;
@@ -143,7 +153,7 @@ public static partial class SoftFloat80
             e--;
         }
         if (r != 0) lo |= 1;
-        return FastRound(sign, e, hi, lo, control, out seR, out mR, out flags);
+        return FastRound(sign, e, hi, lo, control);
     }
 
     /// <summary>(hi:lo) / d for hi &lt; d (the quotient fits in 64 bits).</summary>
@@ -156,26 +166,16 @@ public static partial class SoftFloat80
         return (ulong)q;
     }
 
-    private static bool NoResult(out ushort seR, out ulong mR, out int flags)
-    {
-        seR = 0;
-        mR = 0;
-        flags = 0;
-        return false;
-    }
-
     /// <summary>
     /// Rounds the normalized 128-bit significand hi:lo (bit 127 set) at biased exponent <paramref name="e"/> to the
     /// precision and rounding control of <paramref name="control"/>. False when the result would not be a normal
     /// number or the precision exception is unmasked.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool FastRound(bool sign, int e, ulong hi, ulong lo, int control, out ushort seR, out ulong mR, out int flags)
+    private static FastResult FastRound(bool sign, int e, ulong hi, ulong lo, int control)
     {
-        seR = 0;
-        mR = 0;
-        flags = 0;
-        if (e <= 0) return false;
+        if (e <= 0) return FastResult.None;
+        int flags = 0;
         int pc = (control >> 8) & 3;
         int drop = pc == 0 ? 40 : pc == 2 ? 11 : 0;
         ulong kept, rw;
@@ -199,7 +199,7 @@ public static partial class SoftFloat80
         }
         else
         {
-            if ((control & FpEnv.PE) == 0) return false;
+            if ((control & FpEnv.PE) == 0) return FastResult.None;
             flags = FpEnv.PE;
             bool inc = ((control >> 10) & 3) switch
             {
@@ -223,9 +223,7 @@ public static partial class SoftFloat80
                 m = kept << drop;
             }
         }
-        if (e >= Float80.MaxExp) return false;
-        seR = (ushort)((sign ? 0x8000 : 0) | e);
-        mR = m;
-        return true;
+        if (e >= Float80.MaxExp) return FastResult.None;
+        return new FastResult(m, (sign ? 0x8000 : 0) | e | (flags << 16));
     }
 }

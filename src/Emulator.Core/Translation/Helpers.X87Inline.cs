@@ -104,6 +104,27 @@ public static partial class Helpers
         return (uint)(e - 1) < 0xFE;
     }
 
+    /// <summary>Ordering of two normal values (sign, then exponent and significand as one magnitude); false otherwise.</summary>
+    private static bool TryFastCompare(Float80 a, Float80 b, out SoftFloat80.Relation rel)
+    {
+        rel = SoftFloat80.Relation.Unordered;
+        if (!SoftFloat80.IsNormal(a.SignExp, a.Significand) || !SoftFloat80.IsNormal(b.SignExp, b.Significand)) return false;
+        if (a == b)
+        {
+            rel = SoftFloat80.Relation.Equal;
+            return true;
+        }
+        bool less;
+        if (a.Sign != b.Sign) less = a.Sign;
+        else
+        {
+            bool magLess = a.Exponent != b.Exponent ? a.Exponent < b.Exponent : a.Significand < b.Significand;
+            less = a.Sign ? !magLess : magLess;
+        }
+        rel = less ? SoftFloat80.Relation.Less : SoftFloat80.Relation.Greater;
+        return true;
+    }
+
     /// <summary>FLD m32/m64 with the operand's bits already read.</summary>
     internal static void X87LoadMem(CpuState cpu, ulong bits, bool m64, int seg, uint ea, uint ip, int fop)
     {
@@ -159,7 +180,12 @@ public static partial class Helpers
         if (!X87Ready(cpu)) return false;
         var f = X87Record(cpu, ip, fop);
         var rel = SoftFloat80.Relation.Unordered;
-        if (X87.IsEmpty(f, 0) || X87.IsEmpty(f, k))
+        if (!X87.IsEmpty(f, 0) && !X87.IsEmpty(f, k) && TryFastCompare(X87.St(f, 0), X87.St(f, k), out rel))
+        {
+            // Two normal values: no exception, C1 cleared as Commit does for an operation without flags.
+            f.Status &= unchecked((ushort)~X87.SW_C1);
+        }
+        else if (X87.IsEmpty(f, 0) || X87.IsEmpty(f, k))
         {
             if (!X87.StackFault(f, false))
             {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Emulator.Core.Cpu;
 using Emulator.Core.Cpu.Fpu;
 
@@ -7,7 +8,8 @@ namespace Emulator.Core.Translation;
 /// Entries for the compiled tier's hot x87 forms: the same <see cref="X87"/>/<see cref="SoftFloat80"/> operations as
 /// the generic helpers (bit-exact 80-bit results), but with the stack operands, the FPU opcode and the instruction
 /// pointer resolved at compile time and memory operands loaded inline. The compiled code calls the generic helper
-/// instead when <see cref="X87Ready"/> is false (#NM or a pending x87 exception to deliver).
+/// instead when <see cref="X87Ready"/> is false (#NM or a pending x87 exception to deliver): the memory forms test it
+/// before reading their operand (so #NM comes before a page fault), the register forms return false without doing anything.
 /// </summary>
 public static partial class Helpers
 {
@@ -29,18 +31,52 @@ public static partial class Helpers
         f.LastDataSelector = cpu.Seg(seg).Selector;
     }
 
-    /// <summary>FADD/FSUB/FSUBR/FMUL/FDIV/FDIVR ST(dst), ST(src) (with pop for the P forms).</summary>
-    internal static void X87ArithRegs(CpuState cpu, int op, int dst, int src, bool pop, uint ip, int fop)
+    // ---- register forms: false (nothing done) when not X87Ready; the compiled code then runs the generic helper ----
+
+    /// <summary>
+    /// FADD/FSUB/FSUBR/FMUL/FDIV/FDIVR ST(dst), ST(src) (with pop for the P forms), one entry per operation so the fast
+    /// path is specialised; not inlined into blocks (no faster, and it keeps the blocks' JIT time down).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static bool X87FaddRegs(CpuState cpu, int dst, int src, bool pop, uint ip, int fop) => X87ArithRegsOp(cpu, X87.Op.Add, dst, src, pop, ip, fop);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static bool X87FsubRegs(CpuState cpu, int dst, int src, bool pop, uint ip, int fop) => X87ArithRegsOp(cpu, X87.Op.Sub, dst, src, pop, ip, fop);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static bool X87FsubrRegs(CpuState cpu, int dst, int src, bool pop, uint ip, int fop) => X87ArithRegsOp(cpu, X87.Op.SubR, dst, src, pop, ip, fop);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static bool X87FmulRegs(CpuState cpu, int dst, int src, bool pop, uint ip, int fop) => X87ArithRegsOp(cpu, X87.Op.Mul, dst, src, pop, ip, fop);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static bool X87FdivRegs(CpuState cpu, int dst, int src, bool pop, uint ip, int fop) => X87ArithRegsOp(cpu, X87.Op.Div, dst, src, pop, ip, fop);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static bool X87FdivrRegs(CpuState cpu, int dst, int src, bool pop, uint ip, int fop) => X87ArithRegsOp(cpu, X87.Op.DivR, dst, src, pop, ip, fop);
+
+    /// <summary>One operation's register form: the inlined fast path for it, else the general <see cref="X87.ArithRegs"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool X87ArithRegsOp(CpuState cpu, X87.Op op, int dst, int src, bool pop, uint ip, int fop)
     {
+        if (!X87Ready(cpu)) return false;
         var f = X87Record(cpu, ip, fop);
-        X87.ArithRegs(f, (X87.Op)op, dst, src, pop);
+        if (!X87.TryFastArithRegs(f, op, dst, src, pop)) X87.ArithRegsGeneral(f, op, dst, src, pop);
         FpuDone(cpu);
+        return true;
     }
 
     /// <summary>The m32/m64 arithmetic forms with the operand's bits already read.</summary>
     internal static void X87ArithMem(CpuState cpu, int op, ulong bits, bool m64, int seg, uint ea, uint ip, int fop)
     {
         var f = cpu.Fpu;
+        if (TryFastFloat(bits, m64, out ushort seB, out ulong mB) && X87.TryFastArithValue(f, (X87.Op)op, seB, mB))
+        {
+            X87Record(cpu, ip, fop);
+            X87RecordData(cpu, f, seg, ea);
+            FpuDone(cpu);
+            return;
+        }
         var env = X87.Env(f);
         env.Flags = 0;
         var v = m64 ? SoftFloat80.FromFloat64(bits, ref env) : SoftFloat80.FromFloat32((uint)bits, ref env);
@@ -48,6 +84,45 @@ public static partial class Helpers
         X87RecordData(cpu, f, seg, ea);
         X87.ArithValue(f, (X87.Op)op, v, env);
         FpuDone(cpu);
+    }
+
+    /// <summary>A normal float32/float64 as a double-extended value (exact, no flags); false for zero, denormal, infinity, NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryFastFloat(ulong bits, bool m64, out ushort se, out ulong m)
+    {
+        int e;
+        if (m64)
+        {
+            e = (int)(bits >> 52) & 0x7FF;
+            se = (ushort)(((bits >> 48) & 0x8000) | (uint)(e - 1023 + Float80.Bias));
+            m = 0x8000_0000_0000_0000 | (bits << 11);
+            return (uint)(e - 1) < 0x7FE;
+        }
+        e = (int)(bits >> 23) & 0xFF;
+        se = (ushort)(((bits >> 16) & 0x8000) | (uint)(e - 127 + Float80.Bias));
+        m = 0x8000_0000_0000_0000 | (bits << 40);
+        return (uint)(e - 1) < 0xFE;
+    }
+
+    /// <summary>Ordering of two normal values (sign, then exponent and significand as one magnitude); false otherwise.</summary>
+    private static bool TryFastCompare(Float80 a, Float80 b, out SoftFloat80.Relation rel)
+    {
+        rel = SoftFloat80.Relation.Unordered;
+        if (!SoftFloat80.IsNormal(a.SignExp, a.Significand) || !SoftFloat80.IsNormal(b.SignExp, b.Significand)) return false;
+        if (a == b)
+        {
+            rel = SoftFloat80.Relation.Equal;
+            return true;
+        }
+        bool less;
+        if (a.Sign != b.Sign) less = a.Sign;
+        else
+        {
+            bool magLess = a.Exponent != b.Exponent ? a.Exponent < b.Exponent : a.Significand < b.Significand;
+            less = a.Sign ? !magLess : magLess;
+        }
+        rel = less ? SoftFloat80.Relation.Less : SoftFloat80.Relation.Greater;
+        return true;
     }
 
     /// <summary>FLD m32/m64 with the operand's bits already read.</summary>
@@ -64,44 +139,58 @@ public static partial class Helpers
     }
 
     /// <summary>FLD ST(i).</summary>
-    internal static void X87LoadReg(CpuState cpu, int i, uint ip, int fop)
+    internal static bool X87LoadReg(CpuState cpu, int i, uint ip, int fop)
     {
+        if (!X87Ready(cpu)) return false;
         X87.LoadReg(X87Record(cpu, ip, fop), i);
         FpuDone(cpu);
+        return true;
     }
 
     /// <summary>FST/FSTP ST(i).</summary>
-    internal static void X87StoreReg(CpuState cpu, int i, bool pop, uint ip, int fop)
+    internal static bool X87StoreReg(CpuState cpu, int i, bool pop, uint ip, int fop)
     {
+        if (!X87Ready(cpu)) return false;
         X87.StoreReg(X87Record(cpu, ip, fop), i, pop);
         FpuDone(cpu);
+        return true;
     }
 
     /// <summary>FXCH ST(i).</summary>
-    internal static void X87Xch(CpuState cpu, int i, uint ip, int fop)
+    internal static bool X87Xch(CpuState cpu, int i, uint ip, int fop)
     {
+        if (!X87Ready(cpu)) return false;
         X87.Xch(X87Record(cpu, ip, fop), i);
         FpuDone(cpu);
+        return true;
     }
 
     /// <summary>FLDZ, FLD1 and the other constants.</summary>
-    internal static void X87LoadConst(CpuState cpu, int c, uint ip, int fop)
+    internal static bool X87LoadConst(CpuState cpu, int c, uint ip, int fop)
     {
+        if (!X87Ready(cpu)) return false;
         X87.LoadConstant(X87Record(cpu, ip, fop), (X87.Constant)c);
         FpuDone(cpu);
+        return true;
     }
 
     /// <summary>FCOMI/FCOMIP/FUCOMI/FUCOMIP ST(0), ST(k): as <see cref="FCompareEflags"/>.</summary>
-    internal static void X87CompareEflags(CpuState cpu, int k, bool quiet, bool pop, uint ip, int fop)
+    internal static bool X87CompareEflags(CpuState cpu, int k, bool quiet, bool pop, uint ip, int fop)
     {
+        if (!X87Ready(cpu)) return false;
         var f = X87Record(cpu, ip, fop);
         var rel = SoftFloat80.Relation.Unordered;
-        if (X87.IsEmpty(f, 0) || X87.IsEmpty(f, k))
+        if (!X87.IsEmpty(f, 0) && !X87.IsEmpty(f, k) && TryFastCompare(X87.St(f, 0), X87.St(f, k), out rel))
+        {
+            // Two normal values: no exception, C1 cleared as Commit does for an operation without flags.
+            f.Status &= unchecked((ushort)~X87.SW_C1);
+        }
+        else if (X87.IsEmpty(f, 0) || X87.IsEmpty(f, k))
         {
             if (!X87.StackFault(f, false))
             {
                 FpuDone(cpu);
-                return;
+                return true;
             }
         }
         else
@@ -112,7 +201,7 @@ public static partial class Helpers
             if (!X87.Commit(f, env))
             {
                 FpuDone(cpu);
-                return;
+                return true;
             }
         }
         uint fl = cpu.GetEflags() & ~Eflags.Arithmetic;
@@ -127,5 +216,6 @@ public static partial class Helpers
         cpu.LazyOp = LazyFlagOp.None;
         if (pop) X87.Pop(f);
         FpuDone(cpu);
+        return true;
     }
 }

@@ -77,7 +77,13 @@ internal sealed class InlineEmitter
     private static readonly MethodInfo MX87Xch = HelperMethod(nameof(Helpers.X87Xch));
     private static readonly MethodInfo MX87LoadConst = HelperMethod(nameof(Helpers.X87LoadConst));
     private static readonly MethodInfo MX87CompareEflags = HelperMethod(nameof(Helpers.X87CompareEflags));
-    private static readonly MethodInfo MX87ArithRegs = HelperMethod(nameof(Helpers.X87ArithRegs));
+
+    /// <summary>Per-operation register forms, indexed by <see cref="Cpu.Fpu.X87.Op"/> (the fast path specialised for each).</summary>
+    private static readonly MethodInfo[] MX87ArithRegsByOp =
+    {
+        HelperMethod(nameof(Helpers.X87FaddRegs)), HelperMethod(nameof(Helpers.X87FsubRegs)), HelperMethod(nameof(Helpers.X87FsubrRegs)),
+        HelperMethod(nameof(Helpers.X87FmulRegs)), HelperMethod(nameof(Helpers.X87FdivRegs)), HelperMethod(nameof(Helpers.X87FdivrRegs)),
+    };
     private static readonly MethodInfo MX87ArithMem = HelperMethod(nameof(Helpers.X87ArithMem));
 
     private static MethodInfo HelperMethod(string name) => typeof(Helpers).GetMethod(name, BindingFlags.NonPublic | BindingFlags.Static)!;
@@ -942,18 +948,19 @@ internal sealed class InlineEmitter
                     }
                     else return Result.NotHandled;
                     args.Add(pop ? 1 : 0);
-                    method = MX87ArithRegs;
+                    args.RemoveAt(0);
+                    method = MX87ArithRegsByOp[(int)op];
                     break;
                 }
         }
         if (m == Mnemonic.Fld && !mem && !(ins.OpCount == 1 && IsSt(ins, 0))) return Result.NotHandled;
         var helper = _il.DefineLabel();
         var done = _il.DefineLabel();
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Call, MX87Ready);
-        _il.Emit(OpCodes.Brfalse, helper);
         if (mem)
         {
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Call, MX87Ready);
+            _il.Emit(OpCodes.Brfalse, helper);
             if (m64) ReadMem64(ref ins);
             else
             {
@@ -976,7 +983,8 @@ internal sealed class InlineEmitter
         _il.Emit(OpCodes.Ldc_I4, (int)ip);
         _il.Emit(OpCodes.Ldc_I4, fop);
         _il.Emit(OpCodes.Call, method);
-        _il.Emit(OpCodes.Br, done);
+        if (mem) _il.Emit(OpCodes.Br, done);
+        else _il.Emit(OpCodes.Brtrue, done);
         _il.MarkLabel(helper);
         EmitHelperCall(ref ins);
         _il.MarkLabel(done);

@@ -7,7 +7,7 @@ namespace Emulator.Core.Cpu.Fpu;
 /// rounding control, precision control, exception flags, C1 (rounded up), denormal handling and NaN rules.
 /// Intermediate values are exact or carry a sticky bit; every result is rounded once.
 /// </summary>
-public static class SoftFloat80
+public static partial class SoftFloat80
 {
     /// <summary>Exponent wrap applied to results of unmasked overflow/underflow kept on the stack (SDM Vol. 1 §8.5.3.2).</summary>
     public const int ExponentWrap = 24576;

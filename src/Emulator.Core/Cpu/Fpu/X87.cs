@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Emulator.Core.Cpu.Fpu;
 
 /// <summary>
@@ -184,6 +187,14 @@ public static class X87
     /// <summary>ST(dst) = ST(dst) op ST(src), popping when asked (FADD ST(i),ST(0) / FADDP ...).</summary>
     public static void ArithRegs(FpuState f, Op op, int dst, int src, bool pop)
     {
+        if (TryFastArithRegs(f, op, dst, src, pop)) return;
+        ArithRegsGeneral(f, op, dst, src, pop);
+    }
+
+    /// <summary><see cref="ArithRegs"/> without the fast path (callers that tried it already).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ArithRegsGeneral(FpuState f, Op op, int dst, int src, bool pop)
+    {
         if (IsEmpty(f, dst) || IsEmpty(f, src))
         {
             if (!StackFault(f, false)) return;
@@ -197,6 +208,57 @@ public static class X87
             SetSt(f, dst, r);
         }
         if (pop) Pop(f);
+    }
+
+    /// <summary>
+    /// <see cref="ArithRegs"/> when both registers hold normal values and the result is normal with PE masked (see
+    /// <see cref="SoftFloat80.TryFastArith"/>); false, with nothing changed, otherwise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryFastArithRegs(FpuState f, Op op, int dst, int src, bool pop)
+    {
+        int status = f.Status;
+        int top = (status >> 11) & 7;
+        int pd = (top + dst) & 7, ps = (top + src) & 7;
+        int tag = f.Tag;
+        if (((tag >> (2 * pd)) & 3) == TagEmpty || ((tag >> (2 * ps)) & 3) == TagEmpty) return false;
+        ref ulong mant = ref MemoryMarshal.GetArrayDataReference(f.Mantissa);
+        ref ushort se = ref MemoryMarshal.GetArrayDataReference(f.SignExponent);
+        var r = SoftFloat80.TryFastArith((int)op, Unsafe.Add(ref se, pd), Unsafe.Add(ref mant, pd), Unsafe.Add(ref se, ps), Unsafe.Add(ref mant, ps), f.Control);
+        if (!r.Ok) return false;
+        Unsafe.Add(ref se, pd) = r.SignExp;
+        Unsafe.Add(ref mant, pd) = r.Significand;
+        tag &= ~(3 << (2 * pd));
+        status = (status & ~SW_C1) | r.Flags;
+        if (pop)
+        {
+            tag |= TagEmpty << (2 * top);
+            status = (status & ~SW_TOP) | (((top + 1) & 7) << 11);
+        }
+        f.Tag = (ushort)tag;
+        f.Status = (ushort)status;
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="ArithValue"/> for a normal ST(0) and a normal value converted without flags; false, with nothing
+    /// changed, when the general path is needed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryFastArithValue(FpuState f, Op op, ushort seB, ulong mB)
+    {
+        int status = f.Status;
+        int top = (status >> 11) & 7;
+        if (((f.Tag >> (2 * top)) & 3) == TagEmpty) return false;
+        ref ulong mant = ref MemoryMarshal.GetArrayDataReference(f.Mantissa);
+        ref ushort se = ref MemoryMarshal.GetArrayDataReference(f.SignExponent);
+        var r = SoftFloat80.TryFastArith((int)op, Unsafe.Add(ref se, top), Unsafe.Add(ref mant, top), seB, mB, f.Control);
+        if (!r.Ok) return false;
+        Unsafe.Add(ref se, top) = r.SignExp;
+        Unsafe.Add(ref mant, top) = r.Significand;
+        f.Tag = (ushort)(f.Tag & ~(3 << (2 * top)));
+        f.Status = (ushort)((status & ~SW_C1) | r.Flags);
+        return true;
     }
 
     /// <summary>ST(0) = ST(0) op value (memory operand forms; <paramref name="loadEnv"/> carries conversion flags).</summary>
@@ -348,7 +410,42 @@ public static class X87
         else SetC(f, false, true, c1, false);
     }
 
+    /// <summary>Tag of a register value from its raw fields (same as <see cref="TagOf"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int TagOfRaw(ushort se, ulong m)
+    {
+        int e = se & 0x7FFF;
+        if (e == 0) return m == 0 ? TagZero : TagSpecial;
+        return e == Float80.MaxExp || (long)m >= 0 ? TagSpecial : TagValid;
+    }
+
     public static void Xch(FpuState f, int i)
+    {
+        int status = f.Status;
+        int top = (status >> 11) & 7;
+        int pi = (top + i) & 7;
+        int tag = f.Tag;
+        if (((tag >> (2 * top)) & 3) != TagEmpty && ((tag >> (2 * pi)) & 3) != TagEmpty)
+        {
+            ref ulong mant = ref MemoryMarshal.GetArrayDataReference(f.Mantissa);
+            ref ushort se = ref MemoryMarshal.GetArrayDataReference(f.SignExponent);
+            ulong m0 = Unsafe.Add(ref mant, top), mi = Unsafe.Add(ref mant, pi);
+            ushort s0 = Unsafe.Add(ref se, top), si = Unsafe.Add(ref se, pi);
+            Unsafe.Add(ref mant, top) = mi;
+            Unsafe.Add(ref se, top) = si;
+            Unsafe.Add(ref mant, pi) = m0;
+            Unsafe.Add(ref se, pi) = s0;
+            tag &= ~((3 << (2 * top)) | (3 << (2 * pi)));
+            tag |= TagOfRaw(si, mi) << (2 * top);
+            tag |= TagOfRaw(s0, m0) << (2 * pi);
+            f.Tag = (ushort)tag;
+            f.Status = (ushort)(status & ~SW_C1);
+            return;
+        }
+        XchSlow(f, i);
+    }
+
+    private static void XchSlow(FpuState f, int i)
     {
         bool e0 = IsEmpty(f, 0), ei = IsEmpty(f, i);
         if (e0 || ei)
@@ -369,6 +466,27 @@ public static class X87
     /// <summary>FLD ST(i).</summary>
     public static void LoadReg(FpuState f, int i)
     {
+        int status = f.Status;
+        int top = (status >> 11) & 7;
+        int ps = (top + i) & 7, nt = (top - 1) & 7;
+        int tag = f.Tag;
+        if (((tag >> (2 * ps)) & 3) != TagEmpty && ((tag >> (2 * nt)) & 3) == TagEmpty)
+        {
+            ref ulong mant = ref MemoryMarshal.GetArrayDataReference(f.Mantissa);
+            ref ushort se = ref MemoryMarshal.GetArrayDataReference(f.SignExponent);
+            ulong m = Unsafe.Add(ref mant, ps);
+            ushort e = Unsafe.Add(ref se, ps);
+            Unsafe.Add(ref mant, nt) = m;
+            Unsafe.Add(ref se, nt) = e;
+            f.Tag = (ushort)((tag & ~(3 << (2 * nt))) | (TagOfRaw(e, m) << (2 * nt)));
+            f.Status = (ushort)((status & ~(SW_C1 | SW_TOP)) | (nt << 11));
+            return;
+        }
+        LoadRegSlow(f, i);
+    }
+
+    private static void LoadRegSlow(FpuState f, int i)
+    {
         if (IsEmpty(f, i))
         {
             if (!StackFault(f, false)) return;
@@ -381,6 +499,34 @@ public static class X87
 
     /// <summary>FST/FSTP ST(i).</summary>
     public static void StoreReg(FpuState f, int i, bool pop)
+    {
+        int status = f.Status;
+        int top = (status >> 11) & 7;
+        int tag = f.Tag;
+        if (((tag >> (2 * top)) & 3) != TagEmpty)
+        {
+            int pi = (top + i) & 7;
+            ref ulong mant = ref MemoryMarshal.GetArrayDataReference(f.Mantissa);
+            ref ushort se = ref MemoryMarshal.GetArrayDataReference(f.SignExponent);
+            ulong m = Unsafe.Add(ref mant, top);
+            ushort e = Unsafe.Add(ref se, top);
+            Unsafe.Add(ref mant, pi) = m;
+            Unsafe.Add(ref se, pi) = e;
+            tag = (tag & ~(3 << (2 * pi))) | (TagOfRaw(e, m) << (2 * pi));
+            status &= ~SW_C1;
+            if (pop)
+            {
+                tag |= TagEmpty << (2 * top);
+                status = (status & ~SW_TOP) | (((top + 1) & 7) << 11);
+            }
+            f.Tag = (ushort)tag;
+            f.Status = (ushort)status;
+            return;
+        }
+        StoreRegSlow(f, i, pop);
+    }
+
+    private static void StoreRegSlow(FpuState f, int i, bool pop)
     {
         if (IsEmpty(f, 0))
         {

@@ -1,0 +1,229 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace Emulator.Core.Cpu.Fpu;
+
+/// <summary>
+/// Fast paths of the four basic operations for the common case: both operands normal finite values (exponent 1..7FFE,
+/// integer bit set) and a normal result. The exact result is formed in 128 bits (64×64→128 multiply, 128/64 divide,
+/// aligned add with a sticky bit), then rounded once at the precision and rounding control of the control word, which
+/// gives the same bits and flags as the general path. Anything else (zero, denormal or overflowing result, unmasked
+/// precision exception) reports false and the caller takes the general path, which has the full rules.
+/// </summary>
+public static partial class SoftFloat80
+{
+    /// <summary>
+    /// ST op value for normal operands a and b under the control word <paramref name="control"/>: op 0 add, 1 a − b,
+    /// 2 b − a, 3 multiply, 4 a / b, 5 b / a. On success <paramref name="flags"/> holds PE and C1 (status-word bits).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static FastResult TryFastArith(int op, ushort seA, ulong mA, ushort seB, ulong mB, int control)
+    {
+        if (!IsNormal(seA, mA) || !IsNormal(seB, mB)) return FastResult.None;
+        switch (op)
+        {
+            case 0: return FastAdd(seA, mA, seB, mB, control);
+            case 1: return FastAdd(seA, mA, (ushort)(seB ^ 0x8000), mB, control);
+            case 2: return FastAdd(seB, mB, (ushort)(seA ^ 0x8000), mA, control);
+            case 3: return FastMul(seA, mA, seB, mB, control);
+            case 4: return FastDiv(seA, mA, seB, mB, control);
+            default: return FastDiv(seB, mB, seA, mA, control);
+        }
+    }
+
+    /// <summary>Exponent 1..7FFE with the integer bit set.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsNormal(ushort se, ulong m) => (uint)((se & 0x7FFF) - 1) < 0x7FFE && (long)m < 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static FastResult FastMul(ushort seA, ulong mA, ushort seB, ulong mB, int control)
+    {
+        bool sign = ((seA ^ seB) & 0x8000) != 0;
+        ulong hi, lo;
+        if (Bmi2.X64.IsSupported)
+        {
+            // High half by MULX, low half by a plain multiply: no round trip through memory for the low half.
+            hi = Bmi2.X64.MultiplyNoFlags(mA, mB);
+            lo = mA * mB;
+        }
+        else
+        {
+            hi = Math.BigMul(mA, mB, out lo);
+        }
+        // mA·mB / 2^126 is in [1, 4): biased exponent ea + eb − bias, plus one when the product reached [2, 4).
+        int e = (seA & 0x7FFF) + (seB & 0x7FFF) - Float80.Bias;
+        if ((long)hi < 0) e++;
+        else
+        {
+            hi = (hi << 1) | (lo >> 63);
+            lo <<= 1;
+        }
+        return FastRound(sign, e, hi, lo, control);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static FastResult FastAdd(ushort seA, ulong mA, ushort seB, ulong mB, int control)
+    {
+        int ea = seA & 0x7FFF, eb = seB & 0x7FFF;
+        if (ea < eb || (ea == eb && mA < mB))
+        {
+            (ea, eb) = (eb, ea);
+            (mA, mB) = (mB, mA);
+            (seA, seB) = (seB, seA);
+        }
+        bool sign = (seA & 0x8000) != 0;
+        int d = ea - eb;
+        ulong yh, yl;
+        if (d == 0)
+        {
+            yh = mB;
+            yl = 0;
+        }
+        else if (d < 64)
+        {
+            yh = mB >> d;
+            yl = mB << (64 - d);
+        }
+        else if (d < 128)
+        {
+            yh = 0;
+            yl = mB >> (d - 64);
+            if (d > 64 && (mB << (128 - d)) != 0) yl |= 1;
+        }
+        else
+        {
+            yh = 0;
+            yl = 1;
+        }
+        ulong hi, lo;
+        int e = ea;
+        if (((seA ^ seB) & 0x8000) == 0)
+        {
+            lo = yl;
+            hi = mA + yh;
+            if (hi < mA)
+            {
+                lo = (lo >> 1) | (lo & 1) | (hi << 63);
+                hi = (hi >> 1) | 0x8000_0000_0000_0000;
+                e++;
+            }
+        }
+        else
+        {
+            lo = 0 - yl;
+            hi = mA - yh - (yl != 0 ? 1ul : 0ul);
+            if (hi == 0)
+            {
+                if (lo == 0) return FastResult.None;
+                hi = lo;
+                lo = 0;
+                e -= 64;
+            }
+            int lz = BitOperations.LeadingZeroCount(hi);
+            if (lz != 0)
+            {
+                hi = (hi << lz) | (lo >> (64 - lz));
+                lo <<= lz;
+                e -= lz;
+            }
+        }
+        return FastRound(sign, e, hi, lo, control);
+    }
+
+    public static FastResult FastDiv(ushort seA, ulong mA, ushort seB, ulong mB, int control)
+    {
+        bool sign = ((seA ^ seB) & 0x8000) != 0;
+        int e = (seA & 0x7FFF) - (seB & 0x7FFF) + Float80.Bias;
+        ulong hi, lo, r;
+        if (mA >= mB)
+        {
+            // Quotient in [1, 2): integer bit, then 127 fraction bits.
+            ulong q1 = DivRem128(mA - mB, 0, mB, out r);
+            ulong q2 = DivRem128(r, 0, mB, out r);
+            hi = 0x8000_0000_0000_0000 | (q1 >> 1);
+            lo = (q1 << 63) | (q2 >> 1);
+            if ((q2 & 1) != 0) r |= 1;
+        }
+        else
+        {
+            // Quotient in (1/2, 1): 128 bits starting at the 2^-1 place.
+            hi = DivRem128(mA, 0, mB, out r);
+            lo = DivRem128(r, 0, mB, out r);
+            e--;
+        }
+        if (r != 0) lo |= 1;
+        return FastRound(sign, e, hi, lo, control);
+    }
+
+    /// <summary>(hi:lo) / d for hi &lt; d (the quotient fits in 64 bits).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong DivRem128(ulong hi, ulong lo, ulong d, out ulong rem)
+    {
+        UInt128 n = new(hi, lo);
+        UInt128 q = n / d;
+        rem = (ulong)(n - q * d);
+        return (ulong)q;
+    }
+
+    /// <summary>
+    /// Rounds the normalized 128-bit significand hi:lo (bit 127 set) at biased exponent <paramref name="e"/> to the
+    /// precision and rounding control of <paramref name="control"/>. False when the result would not be a normal
+    /// number or the precision exception is unmasked.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static FastResult FastRound(bool sign, int e, ulong hi, ulong lo, int control)
+    {
+        if (e <= 0) return FastResult.None;
+        int flags = 0;
+        int pc = (control >> 8) & 3;
+        int drop = pc == 0 ? 40 : pc == 2 ? 11 : 0;
+        ulong kept, rw;
+        bool sticky;
+        if (drop == 0)
+        {
+            kept = hi;
+            rw = lo;
+            sticky = false;
+        }
+        else
+        {
+            kept = hi >> drop;
+            rw = hi << (64 - drop);
+            sticky = lo != 0;
+        }
+        ulong m;
+        if (rw == 0 && !sticky)
+        {
+            m = hi;
+        }
+        else
+        {
+            if ((control & FpEnv.PE) == 0) return FastResult.None;
+            flags = FpEnv.PE;
+            bool inc = ((control >> 10) & 3) switch
+            {
+                0 => rw > 0x8000_0000_0000_0000 || (rw == 0x8000_0000_0000_0000 && (sticky || (kept & 1) != 0)),
+                1 => sign,
+                2 => !sign,
+                _ => false,
+            };
+            if (inc)
+            {
+                flags |= FpEnv.C1;
+                m = (kept + 1) << drop;
+                if (m == 0)
+                {
+                    m = 0x8000_0000_0000_0000;
+                    e++;
+                }
+            }
+            else
+            {
+                m = kept << drop;
+            }
+        }
+        if (e >= Float80.MaxExp) return FastResult.None;
+        return new FastResult(m, (sign ? 0x8000 : 0) | e | (flags << 16));
+    }
+}

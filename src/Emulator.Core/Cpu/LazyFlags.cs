@@ -14,8 +14,10 @@ public static class LazyFlags
     /// </summary>
     public const int KindResult = 7;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static LazyFlagOp Op(int kind, int sizeBytes) => (LazyFlagOp)(kind * 3 + SizeIndex(sizeBytes) + 1);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int SizeIndex(int sizeBytes) => sizeBytes switch { 1 => 0, 2 => 1, _ => 2 };
 
     /// <summary>Even parity of the low byte: PF set when the count of 1 bits is even.</summary>

@@ -109,11 +109,12 @@ internal sealed class BlockCompiler
         {
             OperandSize16 = opsize16.ToArray(),
             HelperFunctions = helpers,
+            InterpretedExit = BlockInterpreter.ExitKind(insns[^1]),
         };
     }
 
     /// <summary>Instructions after which nothing useful follows in the same block (they stop it or change its mode).</summary>
-    private static bool EndsBlock(in Instruction i)
+    internal static bool EndsBlock(in Instruction i)
     {
         switch (i.Mnemonic)
         {
@@ -280,12 +281,13 @@ internal sealed class BlockCompiler
                 }
                 // INC/DEC overwrite all but CF, and take CF from a register-only ADD/SUB/CMP/logic producer's operands
                 // (InlineEmitter), so such a producer need not record its flags either.
-                if (n.Mnemonic is Mnemonic.Inc or Mnemonic.Dec && RegisterOnly(n) && n.Op0Register.IsGPR() && IsRegisterOnlyFullFlagWriter(insns[k]))
+                if (n.Mnemonic is Mnemonic.Inc or Mnemonic.Dec && RegisterOnly(n) && n.Op0Register.IsGPR() && IsRegisterOnlyFullFlagWriter(insns[k])
+                    && insns[k].Mnemonic is Mnemonic.Add or Mnemonic.Sub or Mnemonic.Cmp or Mnemonic.And or Mnemonic.Or or Mnemonic.Xor or Mnemonic.Test)
                 {
                     dead[k] = true;
                     break;
                 }
-                bool harmless = n.Mnemonic is Mnemonic.Mov or Mnemonic.Lea or Mnemonic.Nop or Mnemonic.Movzx or Mnemonic.Movsx
+                bool harmless = n.Mnemonic is Mnemonic.Mov or Mnemonic.Lea or Mnemonic.Nop or Mnemonic.Movzx or Mnemonic.Movsx or Mnemonic.Not
                     && RegisterOnly(n) && (n.Mnemonic != Mnemonic.Mov || !n.Op0Register.IsSegmentRegister() && !n.Op0Register.IsCR() && !n.Op0Register.IsDR() && !n.Op1Register.IsCR() && !n.Op1Register.IsDR())
                     || n.Mnemonic == Mnemonic.Lea;
                 if (!harmless) break;
@@ -304,9 +306,26 @@ internal sealed class BlockCompiler
         return true;
     }
 
-    private static bool IsRegisterOnlyFullFlagWriter(in Instruction i) =>
-        i.Mnemonic is Mnemonic.Add or Mnemonic.Sub or Mnemonic.Cmp or Mnemonic.And or Mnemonic.Or or Mnemonic.Xor or Mnemonic.Test
-        && !i.HasLockPrefix && RegisterOnly(i) && i.GetOpRegister(0).IsGPR();
+    /// <summary>
+    /// A register-only instruction that cannot fault and sets all six arithmetic flags without reading them: the
+    /// ALU operations, SHL/SHR/SAR by a non-zero constant and the two- and three-operand IMUL (whose SF/ZF/PF/AF the
+    /// SDM leaves undefined; both tiers define them from the result the same way, <see cref="LazyFlags.KindResult"/>).
+    /// </summary>
+    private static bool IsRegisterOnlyFullFlagWriter(in Instruction i)
+    {
+        if (i.HasLockPrefix || !RegisterOnly(i) || i.OpCount == 0 || i.Op0Kind != OpKind.Register || !i.Op0Register.IsGPR()) return false;
+        switch (i.Mnemonic)
+        {
+            case Mnemonic.Add: case Mnemonic.Sub: case Mnemonic.Cmp: case Mnemonic.And: case Mnemonic.Or: case Mnemonic.Xor: case Mnemonic.Test:
+                return true;
+            case Mnemonic.Shl: case Mnemonic.Shr: case Mnemonic.Sar:
+                return i.OpCount < 2 || i.Op1Kind == OpKind.Immediate8 && (i.Immediate8 & 0x1F) != 0;
+            case Mnemonic.Imul:
+                return i.OpCount >= 2;
+            default:
+                return false;
+        }
+    }
 
     /// <summary>
     /// The common block exit after instruction <paramref name="index"/>: a fault (status 1) leaves RIP at that

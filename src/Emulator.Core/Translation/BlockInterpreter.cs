@@ -11,7 +11,12 @@ namespace Emulator.Core.Translation;
 /// </summary>
 internal static class BlockInterpreter
 {
-    /// <summary>Runs <paramref name="block"/> once; always returns a non-chaining exit (the dispatcher re-reads the mode).</summary>
+    /// <summary>
+    /// Runs <paramref name="block"/> once. A block whose every helper continued ends as the compiled tier's would:
+    /// <see cref="BlockExit.Static0"/> after a fall-through, a direct near JMP or CALL or a Jcc not taken,
+    /// <see cref="BlockExit.Static1"/> after a Jcc taken, <see cref="BlockExit.Indirect"/> after a near RET — so the
+    /// dispatcher links and chains interpreted blocks too — and <see cref="BlockExit.Dynamic"/> otherwise.
+    /// </summary>
     public static unsafe int Run(TranslatedBlock block, CpuState cpu)
     {
         var insns = block.Instructions;
@@ -25,6 +30,33 @@ internal static class BlockInterpreter
             if (status != Helpers.Continue) return BlockCompiler.HelperExit(block, cpu, k, status);
         }
         cpu.Retired += insns.Length;
-        return BlockExit.Dynamic;
+        switch (block.InterpretedExit)
+        {
+            case TranslatedBlock.ExitStatic:
+                return BlockExit.Static0;
+            case TranslatedBlock.ExitConditional:
+                return cpu.Rip == ((uint)insns[^1].NextIP & mask) ? BlockExit.Static0 : BlockExit.Static1;
+            case TranslatedBlock.ExitReturn:
+                return BlockExit.Indirect;
+            default:
+                return BlockExit.Dynamic;
+        }
     }
+
+    /// <summary>How a block that ran to its end leaves, by its last instruction (see <see cref="Run"/>).</summary>
+    public static int ExitKind(in Instruction last)
+    {
+        if (last.FlowControl == FlowControl.Next && !EndsWithModeChange(last)) return TranslatedBlock.ExitStatic;
+        if (last.Mnemonic == Mnemonic.Jmp && last.IsJmpShortOrNear) return TranslatedBlock.ExitStatic;
+        if (last.Mnemonic == Mnemonic.Call && last.Op0Kind is OpKind.NearBranch16 or OpKind.NearBranch32) return TranslatedBlock.ExitStatic;
+        if (last.IsJccShortOrNear) return TranslatedBlock.ExitConditional;
+        if (last.Mnemonic == Mnemonic.Ret && last.OpCount == 0) return TranslatedBlock.ExitReturn;
+        return TranslatedBlock.ExitDynamic;
+    }
+
+    /// <summary>
+    /// Instructions that end a block because they may change the mode or the interrupt state: their helpers stop
+    /// the block when they do, but the interpreter leaves the dispatcher to re-read the mode after them anyway.
+    /// </summary>
+    private static bool EndsWithModeChange(in Instruction i) => BlockCompiler.EndsBlock(i);
 }

@@ -55,6 +55,7 @@ internal static class InlineOps
     }
 
     /// <summary>MUL r/m (SDM Vol. 2B MUL): AX / DX:AX / EDX:EAX ← accumulator × <paramref name="b"/>; CF = OF = upper half ≠ 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // constant size and flags from the compiled block fold away
     public static void Mul(CpuState cpu, int size, uint b, bool flags)
     {
         uint low;
@@ -92,6 +93,7 @@ internal static class InlineOps
     }
 
     /// <summary>IMUL r/m, one operand (SDM Vol. 2A IMUL): CF = OF = the product does not fit the lower half.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // constant size and flags from the compiled block fold away
     public static void Imul1(CpuState cpu, int size, uint b, bool flags)
     {
         uint low;
@@ -129,6 +131,7 @@ internal static class InlineOps
     }
 
     /// <summary>IMUL r, r/m (, imm): the truncated product; CF = OF = it does not fit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // constant size and flags from the compiled block fold away
     public static uint Imul(CpuState cpu, int size, uint a, uint b, bool flags)
     {
         long r = size == 2 ? (long)(short)a * (short)b : (long)(int)a * (int)b;

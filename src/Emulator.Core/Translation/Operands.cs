@@ -21,27 +21,46 @@ public static class Operands
         _ => 3,
     };
 
+    /// <summary>
+    /// Per Iced register: GPR index (bits 0–3), byte shift (bits 8–15: 8 for AH..BH) and operand size in bytes
+    /// (bits 16–23) — the interpreter reads registers on every operand, so this is a table, not a computation.
+    /// </summary>
+    private static readonly uint[] RegisterSlots = BuildRegisterSlots();
+
+    private static uint[] BuildRegisterSlots()
+    {
+        var t = new uint[Enum.GetValues<Register>().Length + 1];
+        foreach (var r in Enum.GetValues<Register>())
+        {
+            if (!r.IsGPR()) continue;
+            int index, shift = 0;
+            if (r.IsGPR8())
+            {
+                int n = r - Register.AL;
+                (index, shift) = n >= 4 && n < 8 ? (n - 4, 8) : (n, 0);
+            }
+            else if (r.IsGPR16()) index = r - Register.AX;
+            else if (r.IsGPR32()) index = r - Register.EAX;
+            else index = r - Register.RAX;
+            t[(int)r] = (uint)index | (uint)shift << 8 | (uint)r.GetSize() << 16;
+        }
+        return t;
+    }
+
     /// <summary>GPR index and byte shift (8 for AH..BH) of a general register.</summary>
     public static (int Index, int Shift) GprSlot(Register r)
     {
-        if (r.IsGPR8())
-        {
-            int n = r - Register.AL;
-            if (n >= 4 && n < 8) return (n - 4, 8);
-            return (n, 0);
-        }
-        if (r.IsGPR16()) return (r - Register.AX, 0);
-        if (r.IsGPR32()) return (r - Register.EAX, 0);
-        return (r - Register.RAX, 0);
+        uint slot = RegisterSlots[(int)r];
+        return ((int)(slot & 15), (int)(slot >> 8) & 0xFF);
     }
 
     public static uint ReadReg(CpuState cpu, Register r)
     {
-        var (index, shift) = GprSlot(r);
-        ulong v = cpu.Gpr(index);
-        return r.GetSize() switch
+        uint slot = RegisterSlots[(int)r];
+        ulong v = cpu.Gpr((int)(slot & 15)) >> (int)((slot >> 8) & 0xFF);
+        return (slot >> 16) switch
         {
-            1 => (uint)(byte)(v >> shift),
+            1 => (uint)(byte)v,
             2 => (ushort)v,
             _ => (uint)v,
         };
@@ -49,9 +68,10 @@ public static class Operands
 
     public static void WriteReg(CpuState cpu, Register r, uint value)
     {
-        var (index, shift) = GprSlot(r);
-        ref ulong g = ref cpu.Gpr(index);
-        switch (r.GetSize())
+        uint slot = RegisterSlots[(int)r];
+        int shift = (int)((slot >> 8) & 0xFF);
+        ref ulong g = ref cpu.Gpr((int)(slot & 15));
+        switch (slot >> 16)
         {
             case 1: g = (g & ~(0xFFul << shift)) | ((ulong)(byte)value << shift); break;
             case 2: g = (g & ~0xFFFFul) | (ushort)value; break;

@@ -35,6 +35,11 @@ public sealed class TranslatedBlock
     /// <summary>Per instruction: the entry point of its <see cref="Helpers"/> method (the interpreted tier calls these).</summary>
     internal nint[] HelperFunctions { get; init; } = [];
 
+    /// <summary>How the interpreted block leaves after its last instruction (<see cref="BlockInterpreter.ExitKind"/>).</summary>
+    internal int InterpretedExit { get; init; }
+
+    internal const int ExitDynamic = 0, ExitStatic = 1, ExitConditional = 2, ExitReturn = 3;
+
     /// <summary>Times the block ran interpreted (drives tier-up to compiled code).</summary>
     internal int Hits;
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Emulator.Core.Memory;
 
 namespace Emulator.Core.Cpu;
@@ -216,7 +217,10 @@ public static unsafe class Mmu
     }
 
     // ---- Slow paths called from translated code ----
+    // Not inlined: every memory access of every compiled block calls one, and inlining them made RyuJIT import and
+    // optimise their bodies once per access (compile time per block is the boot's bottleneck).
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static ulong ReadSlow(CpuState cpu, int seg, uint offset, int size)
     {
         if (!CheckSegment(cpu, seg, offset, size, false)) return 0;
@@ -224,6 +228,7 @@ public static unsafe class Mmu
     }
 
     /// <summary>Returns 0 when done, 1 on a fault, 2 when done but the store hit translated code (the block must stop).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int WriteSlow(CpuState cpu, int seg, uint offset, int size, ulong value)
     {
         if (!CheckSegment(cpu, seg, offset, size, true)) return 1;

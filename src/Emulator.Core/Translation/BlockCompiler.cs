@@ -21,16 +21,7 @@ internal sealed class BlockCompiler
     private static readonly FieldInfo FRip = Field(nameof(CpuState.Rip));
     private static readonly FieldInfo FRetired = Field(nameof(CpuState.Retired));
     private static readonly FieldInfo FInstructions = typeof(TranslatedBlock).GetField(nameof(TranslatedBlock.Instructions))!;
-    private static readonly FieldInfo FLoopLimit = Field(nameof(CpuState.LoopLimit));
-    private static readonly FieldInfo FInterruptCheck = Field(nameof(CpuState.InterruptCheck));
-    private static readonly FieldInfo FTranslationEpoch = Field(nameof(CpuState.TranslationEpoch));
-    private static readonly FieldInfo FChainTail = typeof(CpuState).GetField(nameof(CpuState.ChainTail), BindingFlags.NonPublic | BindingFlags.Instance)!;
-    private static readonly FieldInfo FNext0 = typeof(TranslatedBlock).GetField(nameof(TranslatedBlock.Next0), BindingFlags.NonPublic | BindingFlags.Instance)!;
-    private static readonly FieldInfo FNext1 = typeof(TranslatedBlock).GetField(nameof(TranslatedBlock.Next1), BindingFlags.NonPublic | BindingFlags.Instance)!;
-    private static readonly FieldInfo FEpoch0 = typeof(TranslatedBlock).GetField(nameof(TranslatedBlock.Epoch0), BindingFlags.NonPublic | BindingFlags.Instance)!;
-    private static readonly FieldInfo FEpoch1 = typeof(TranslatedBlock).GetField(nameof(TranslatedBlock.Epoch1), BindingFlags.NonPublic | BindingFlags.Instance)!;
-    private static readonly MethodInfo MValid = typeof(TranslatedBlock).GetProperty(nameof(TranslatedBlock.Valid))!.GetMethod!;
-    private static readonly MethodInfo MGetRun = typeof(TranslatedBlock).GetProperty(nameof(TranslatedBlock.Run))!.GetMethod!;
+    private static readonly MethodInfo MSuccessor = typeof(BlockCompiler).GetMethod(nameof(Successor), BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly MethodInfo MInvoke = typeof(BlockFunction).GetMethod(nameof(BlockFunction.Invoke))!;
     private static readonly MethodInfo MHelperExit = typeof(BlockCompiler).GetMethod(nameof(HelperExit), BindingFlags.NonPublic | BindingFlags.Static)!;
 
@@ -366,56 +357,45 @@ internal sealed class BlockCompiler
     }
 
     /// <summary>
-    /// The end of a static exit (RIP and the retired count already stored): when the dispatcher has linked this exit
-    /// to a successor that is still valid (same page, or linked in the current translation epoch), the budget and the next timer deadline
-    /// (<see cref="CpuState.LoopLimit"/>) allow and no interrupt check is pending, the block tail-calls the successor
-    /// directly — the checks the dispatcher's chain loop would make, without the return to it and its shared, badly
-    /// predicted indirect call. Otherwise it records itself in <see cref="CpuState.ChainTail"/> (the block whose exit
-    /// the dispatcher links next) and returns <paramref name="exit"/>.
+    /// The end of a static exit (RIP and the retired count already stored): when <see cref="Successor"/> finds a
+    /// linked successor it may continue into, the block tail-calls it directly — the dispatcher chain loop's checks
+    /// without the return to it and its shared, badly predicted indirect call. Otherwise it returns
+    /// <paramref name="exit"/>.
     /// </summary>
     internal static void EmitChain(ILGenerator il, int exit)
     {
         var leave = il.DefineLabel();
-        var next = il.DeclareLocal(typeof(TranslatedBlock));
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldfld, FRetired);
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldfld, FLoopLimit);
-        il.Emit(OpCodes.Bge, leave);
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldfld, FInterruptCheck);
-        il.Emit(OpCodes.Brtrue, leave);
         il.Emit(OpCodes.Ldarg_0);
-        il.Emit(OpCodes.Ldfld, exit == BlockExit.Static0 ? FNext0 : FNext1);
-        il.Emit(OpCodes.Dup);
-        il.Emit(OpCodes.Stloc, next);
-        il.Emit(OpCodes.Brfalse, leave);
-        var linked = il.DefineLabel();
-        il.Emit(OpCodes.Ldarg_0);
-        il.Emit(OpCodes.Ldfld, exit == BlockExit.Static0 ? FEpoch0 : FEpoch1);
-        il.Emit(OpCodes.Dup);
-        il.Emit(OpCodes.Ldc_I8, TranslatedBlock.SamePageLink);
-        il.Emit(OpCodes.Beq, linked);
         il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldfld, FTranslationEpoch);
-        il.Emit(OpCodes.Bne_Un, leave);
-        il.Emit(OpCodes.Ldc_I8, 0L);
-        il.MarkLabel(linked);
-        il.Emit(OpCodes.Pop);
-        il.Emit(OpCodes.Ldloc, next);
-        il.Emit(OpCodes.Call, MValid);
+        il.Emit(exit == BlockExit.Static0 ? OpCodes.Ldc_I4_0 : OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Call, MSuccessor);
+        il.Emit(OpCodes.Dup);
         il.Emit(OpCodes.Brfalse, leave);
-        il.Emit(OpCodes.Ldloc, next);
-        il.Emit(OpCodes.Call, MGetRun);
         il.Emit(OpCodes.Ldarg_1);
         il.Emit(OpCodes.Tailcall);
         il.Emit(OpCodes.Callvirt, MInvoke);
         il.Emit(OpCodes.Ret);
         il.MarkLabel(leave);
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldarg_0);
-        il.Emit(OpCodes.Stfld, FChainTail);
+        il.Emit(OpCodes.Pop);
         il.Emit(OpCodes.Ldc_I4, exit);
         il.Emit(OpCodes.Ret);
+    }
+
+    /// <summary>
+    /// The successor a compiled block continues into after static exit <paramref name="exit"/>, or null (then the
+    /// block, recorded in <see cref="CpuState.ChainTail"/>, returns to the dispatcher). Out of line on purpose: the
+    /// JIT's time per block is what cold code pays, and every exit of every block would otherwise carry these checks.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    internal static BlockFunction? Successor(TranslatedBlock block, CpuState cpu, int exit)
+    {
+        if (cpu.Retired < cpu.LoopLimit && !cpu.InterruptCheck)
+        {
+            var next = exit == BlockExit.Static0 ? block.Next0 : block.Next1;
+            long epoch = exit == BlockExit.Static0 ? block.Epoch0 : block.Epoch1;
+            if (next is not null && next.Valid && (epoch == TranslatedBlock.SamePageLink || epoch == cpu.TranslationEpoch)) return next.Run;
+        }
+        cpu.ChainTail = block;
+        return null;
     }
 }

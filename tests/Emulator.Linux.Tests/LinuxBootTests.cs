@@ -21,6 +21,7 @@ public sealed class LinuxBootTests(DemoImage demo, ITestOutputHelper output) : I
     public void Boots_from_the_s2e_disk_in_apic_mode_with_vga_console_mouse_and_bochs_drm_and_poweroff_exits_0()
     {
         string before = Sha256(demo.Disk);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         using var dir = new TempDirectory();
         using var guest = new LinuxGuest(c =>
         {
@@ -29,12 +30,14 @@ public sealed class LinuxBootTests(DemoImage demo, ITestOutputHelper output) : I
             c.BootOrder = "c";
             c.Drives.Add(new DriveConfig { Path = demo.Disk, Index = 0 });
         });
+        void Stage(string what) => output.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1} s, {guest.Machine.Cpu.Retired / 1e6,8:F0} M instructions] {what}");
         try
         {
             Assert.True(guest.WaitFor("EMU-DEMO: /dev/sda1 mounted on /mnt"), "the IDE disk was not found and mounted");
             Assert.True(guest.WaitFor(Prompt), "no shell prompt");
             guest.Type("echo written-by-the-test > /mnt/state.txt; sync; echo \"READBACK=$(cat /mnt/state.txt)\"\n");
             Assert.True(guest.WaitFor("READBACK=written-by-the-test"));
+            Stage("shell prompt, disk written");
 
             // The VGA console: vgacon keeps SeaVGABIOS's 80x25 text mode, and init's second shell runs on tty1.
             var vga = guest.Machine.Vga!;
@@ -52,6 +55,7 @@ public sealed class LinuxBootTests(DemoImage demo, ITestOutputHelper output) : I
                 + "echo \"TIMER=$(grep -E '^ *0:' /proc/interrupts | tr -s ' ' | cut -d' ' -f3)\"; dmesg | grep -E 'input: .*PS/2'; "
                 + "echo \"MOUSE=$(dmesg | grep -cE 'input: .*PS/2.*/serio1/')\"; echo CHECKS-$((6 * 7))\n");
             Assert.True(guest.WaitFor("CHECKS-42")); // the typed line shows "$((6 * 7))": only the output matches
+            Stage("interrupt, calibration and mouse checks");
             string text = guest.Output;
             Assert.Contains("IOAPIC=", text);
             Assert.DoesNotContain("IOAPIC=0", text); // interrupts routed through the I/O APIC
@@ -65,6 +69,7 @@ public sealed class LinuxBootTests(DemoImage demo, ITestOutputHelper output) : I
                 + "echo \"MODE=$(cat /sys/class/graphics/fb0/modes) BPP=$(cat /sys/class/graphics/fb0/bits_per_pixel) STRIDE=$(cat /sys/class/graphics/fb0/stride) END\"; "
                 + "echo VGA-$((6 * 7))\n");
             Assert.True(guest.WaitFor("VGA-42"));
+            Stage("bochs-drm loaded");
             text = guest.Output;
             Assert.Contains("VGA-LOADED=0", text);
             Assert.Contains("BOUND=0x1234:0x1111", text);
@@ -88,6 +93,7 @@ public sealed class LinuxBootTests(DemoImage demo, ITestOutputHelper output) : I
                 + "sleep 1; echo \"PATTERN=$(wc -c < /tmp/row)\"; "
                 + $"echo \"BADLOG=$(dmesg | grep -cE '{BadLog}')\"; echo FB-$((6 * 7))\n");
             Assert.True(guest.WaitFor("FB-42"));
+            Stage("pattern written to /dev/fb0");
             text = guest.Output;
             Assert.Contains("PATTERN=2048", text);
             Assert.Contains("BADLOG=0", text); // also after the DRM driver's probe
@@ -108,6 +114,7 @@ public sealed class LinuxBootTests(DemoImage demo, ITestOutputHelper output) : I
 
             guest.Type("poweroff\n");
             var exit = guest.RunToExit();
+            Stage("powered off");
             Assert.Equal(MachineStopReason.PowerOff, exit.Reason);
             Assert.Equal(0, exit.ExitCode);
         }
@@ -119,22 +126,37 @@ public sealed class LinuxBootTests(DemoImage demo, ITestOutputHelper output) : I
     }
 
     [Fact]
-    public void Direct_kernel_boot_in_pic_mode_finds_the_disk_runs_the_command_line_and_powers_off()
+    public void Direct_kernel_boot_in_pic_mode_finds_the_disk_runs_the_command_line_reboots_and_powers_off()
     {
+        // The command runs twice: the first boot leaves a mark on the disk (S2E mode: in the state's write map, which a
+        // reset keeps, as a disk keeps its contents) and reboots; the second boot sees the mark, checks and powers off.
+        const string Command = $"if [ -e /mnt/rebooted ]; then echo SECOND-BOOT-$((6 * 7)); echo BADLOG=$(dmesg | grep -v emurun | grep -cE '{BadLog}'); "
+            + "grep -c XT-PIC /proc/interrupts; cat /proc/cmdline; "
+            + "else echo once > /mnt/rebooted; sync; umount /mnt; echo REBOOT-$((6 * 7)); reboot -f; fi";
         using var guest = new LinuxGuest(c =>
         {
             c.BiosPath = demo.Bios;
             c.Kernel = demo.Kernel;
             c.Initrd = demo.Initrd;
-            c.Append = $"console=ttyS0 noapic nolapic emurun=\"echo BADLOG=$(dmesg | grep -v emurun | grep -cE '{BadLog}'); grep -c XT-PIC /proc/interrupts; cat /proc/cmdline\"";
+            c.Append = $"console=ttyS0 noapic nolapic emurun=\"{Command}\"";
             c.Drives.Add(new DriveConfig { Path = demo.Disk, Index = 0 });
         });
         try
         {
             Assert.True(guest.WaitFor("EMU-DEMO: /dev/sda1 mounted on /mnt"), "the IDE disk was not found and mounted");
+            Assert.True(guest.WaitFor("REBOOT-42"), "the first boot did not run the command");
+            output.WriteLine($"first boot done after {guest.Machine.Cpu.Retired / 1e6:F0} M instructions");
+            // reboot(2): the kernel's machine restart (the FADT has no reset register, so the 8042's pulse) resets the
+            // machine, and direct kernel boot starts the same kernel again.
+            Assert.True(guest.WaitFor("reboot: Restarting system"), "the kernel did not restart");
+            Assert.True(guest.WaitFor("Linux version 6.1"), "the kernel did not boot a second time");
+            Assert.Equal(1, guest.Machine.ResetCount);
+            Assert.True(guest.WaitFor("EMU-DEMO: /dev/sda1 mounted on /mnt"), "the disk was not mounted after the reboot");
+            Assert.True(guest.WaitFor("SECOND-BOOT-42"), "the mark written before the reboot is gone");
             Assert.True(guest.WaitFor("EMU-DEMO: command done (exit 0)"), "the command did not run");
             // Direct boot hands Linux the ACPI tables (boot_params.acpi_rsdp_addr), so `poweroff -f` reaches S5.
             Assert.Equal(MachineStopReason.PowerOff, guest.RunToExit().Reason);
+            output.WriteLine($"second boot done after {guest.Machine.Cpu.Retired / 1e6:F0} M instructions");
             string text = guest.Output;
             Assert.Contains("BADLOG=0", text);
             Assert.Contains("APIC: disable apic facility", text);
@@ -146,21 +168,26 @@ public sealed class LinuxBootTests(DemoImage demo, ITestOutputHelper output) : I
     }
 
     [Fact]
-    public void Boots_from_the_iso_with_isolinux()
+    public void Boots_from_the_iso_with_isolinux_and_reboot_with_no_reboot_exits_0()
     {
         using var guest = new LinuxGuest(c =>
         {
             c.BiosPath = demo.Bios;
             c.BootOrder = "d";
             c.NoGraphic = true; // as -nographic: SeaBIOS mirrors the screen (and so ISOLINUX's banner) on COM1
+            c.NoReboot = true; // as -no-reboot: a guest reset ends the run with exit code 0 (QEMU's semantics)
             c.Drives.Add(new DriveConfig { Path = demo.Iso, Index = 2, Media = DriveMedia.Cdrom });
         });
         try
         {
             Assert.True(guest.WaitFor("ISOLINUX"), "SeaBIOS did not start ISOLINUX from the CD");
             Assert.True(guest.WaitFor(Prompt), "no shell prompt");
-            guest.Type("poweroff\n");
-            Assert.Equal(MachineStopReason.PowerOff, guest.RunToExit().Reason);
+            guest.Type("reboot\n"); // busybox init's shutdown, then reboot(2)
+            var exit = guest.RunToExit();
+            Assert.Equal(MachineStopReason.Reset, exit.Reason);
+            Assert.Equal(0, exit.ExitCode);
+            Assert.Contains("reboot: Restarting system", guest.Output);
+            Assert.Equal(0, guest.Machine.ResetCount); // not taken: the run ended instead
         }
         finally
         {

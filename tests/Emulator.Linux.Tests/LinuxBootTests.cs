@@ -112,6 +112,18 @@ public sealed class LinuxBootTests(DemoImage demo, ITestOutputHelper output) : I
             Assert.Equal(0xFF0000, png[128, y0]);
             Assert.Equal(0x0080FF, png[128 + 511, y0 + 31]);
 
+            // Blanking fb0 (DPMS off): bochs-drm clears the attribute controller's PAS bit; the screen goes black.
+            guest.Type("echo 1 > /sys/class/graphics/fb0/blank; echo BLANKED-$((6 * 7))\n");
+            Assert.True(guest.WaitFor("BLANKED-42"));
+            string blankDump = Path.Combine(dir.Path, "blank.png");
+            vga.SavePng(blankDump);
+            var blank = PngImage.Load(blankDump);
+            Assert.Equal((width, height), (blank.Width, blank.Height));
+            for (int y = 0; y < height; y += 7)
+            {
+                for (int x = 0; x < width; x += 7) Assert.Equal(0, blank[x, y]);
+            }
+
             guest.Type("poweroff\n");
             var exit = guest.RunToExit();
             Stage("powered off");
@@ -156,7 +168,7 @@ public sealed class LinuxBootTests(DemoImage demo, ITestOutputHelper output) : I
             Assert.True(guest.WaitFor("EMU-DEMO: command done (exit 0)"), "the command did not run");
             // Direct boot hands Linux the ACPI tables (boot_params.acpi_rsdp_addr), so `poweroff -f` reaches S5.
             Assert.Equal(MachineStopReason.PowerOff, guest.RunToExit().Reason);
-            output.WriteLine($"second boot done after {guest.Machine.Cpu.Retired / 1e6:F0} M instructions");
+            output.WriteLine($"second boot powered off after {guest.Machine.Cpu.Retired / 1e6:F0} M instructions");
             string text = guest.Output;
             Assert.Contains("BADLOG=0", text);
             Assert.Contains("APIC: disable apic facility", text);

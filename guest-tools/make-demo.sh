@@ -108,6 +108,15 @@ while read -r module; do
     add_module "$module"
 done <"$src/modules"
 printf '%s\n' "${order[@]}" >"$ird/lib/modules/load-order"
+# The display drivers (guest-tools/demo/modules-vga), loaded only on demand (emuvga=bochs, or emu-load-vga in the
+# shell): the DRM core is large and most boots do not need it. Modules the first list already loads are left out.
+order=()
+while read -r module; do
+    case "$module" in ''|'#'*) continue ;; esac
+    add_module "$module"
+done <"$src/modules-vga"
+printf '%s\n' "${order[@]}" >"$ird/lib/modules/load-order-vga"
+install -m 755 "$src/emu-load-vga" "$ird/bin/emu-load-vga"
 # The guest benchmark (guest-tools/bench), when its builder is present.
 if [ -x "$root/guest-tools/bench/build.sh" ]; then
     bash "$root/guest-tools/bench/build.sh" "$cache/bench" >&2 || die "guest-tools/bench/build.sh failed"

@@ -55,9 +55,9 @@ public sealed partial class VgaDevice
     /// <summary>The current picture as 32-bit RGBA pixels (text, planar 16-colour, CGA 4-colour, chain-4 256-colour or VBE).</summary>
     public VgaFrame RenderFrame()
     {
-        if (VbeEnabled) return RenderVbe();
-        var frame = IsTextMode ? RenderTextFrame() : RenderGraphicsFrame();
-        // Attribute address bit 5 (PAS) clear: the palette is being loaded and the display is blanked.
+        var frame = VbeEnabled ? RenderVbe() : IsTextMode ? RenderTextFrame() : RenderGraphicsFrame();
+        // Attribute address bit 5 (PAS) clear: the palette is being loaded and the display is blanked. The VBE modes
+        // blank the same way, as QEMU's std VGA does; Linux's bochs-drm blanks the screen (DPMS off) by exactly this.
         return (_attributeIndex & AcPaletteAddressSource) == 0 ? Blank(frame) : frame;
     }
 

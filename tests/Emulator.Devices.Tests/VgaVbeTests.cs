@@ -69,6 +69,28 @@ public class VgaVbeTests
     }
 
     [Fact]
+    public void VbeModeIsBlankedWhileThePaletteAddressSourceBitIsClear()
+    {
+        // How Linux's bochs-drm blanks (DPMS off): misc output colour, read 0x3DA (flip-flop to address), then 0x3C0
+        // = 0x00 (PAS clear: display blanked) or 0x20 (PAS set: display on). FreeVGA, "Attribute Address Register".
+        var vga = new VgaDevice();
+        vga.VbeWrite(1, 640);
+        vga.VbeWrite(2, 480);
+        vga.VbeWrite(3, 32);
+        vga.VbeWrite(4, 0x41);
+        vga.LinearFramebuffer.Write((ulong)((10 * 640 + 20) * 4), 4, 0x0012_3456);
+        vga.Out(0x3C2, 0x01);
+        vga.In(0x3DA);
+        vga.Out(0x3C0, 0x00);
+        var blank = vga.RenderFrame();
+        Assert.Equal((640, 480), (blank.Width, blank.Height)); // still the VBE mode's geometry
+        Assert.Equal(((byte)0, (byte)0, (byte)0), blank.GetRgb(20, 10));
+        vga.In(0x3DA);
+        vga.Out(0x3C0, 0x20);
+        Assert.Equal(((byte)0x12, (byte)0x34, (byte)0x56), vga.RenderFrame().GetRgb(20, 10));
+    }
+
+    [Fact]
     public void ResolutionIsLockedWhileEnabled()
     {
         var vga = new VgaDevice();

@@ -41,7 +41,13 @@ public sealed class LinuxGuest : IDisposable
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < WaitLimit)
         {
-            var exit = Machine.RunUntilStop(50_000_000);
+            if (Exit is null)
+            {
+                var exit = Machine.RunUntilStop(50_000_000);
+                // A stop in the same slice as the marker is kept for RunToExit: running on would take the guest past
+                // its power-off write (ACPICA then stalls 10 s and writes SLP_EN again).
+                if (exit.Reason != MachineStopReason.InstructionLimit) Exit = exit;
+            }
             string text = Output;
             int at = text.IndexOf(marker, _scanFrom, StringComparison.Ordinal);
             if (at >= 0)
@@ -49,18 +55,15 @@ public sealed class LinuxGuest : IDisposable
                 _scanFrom = at + marker.Length;
                 return true;
             }
-            if (exit.Reason != MachineStopReason.InstructionLimit)
-            {
-                Exit = exit;
-                return false;
-            }
+            if (Exit is not null) return false;
         }
         return false;
     }
 
-    /// <summary>Runs until the guest stops the machine (power-off, reset with -no-reboot...).</summary>
+    /// <summary>Runs until the guest stops the machine (power-off, reset with -no-reboot...), or returns the stop a wait already saw.</summary>
     public MachineExit RunToExit()
     {
+        if (Exit is { } seen) return seen;
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < WaitLimit)
         {

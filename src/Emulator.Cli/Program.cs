@@ -161,6 +161,7 @@ public static class Program
             onCrash = (_, _) => display.RestoreTerminal();
             AppDomain.CurrentDomain.ProcessExit += onExit;
             AppDomain.CurrentDomain.UnhandledException += onCrash;
+            machine.MonitorAttached = true; // keys may arrive at any time: an idle guest waits for them
             display.Start();
         }
         MachineExit exit;

@@ -145,6 +145,7 @@ public static class Program
         Console.CancelKeyPress += onCancel;
         CursesDisplay? display = null;
         PosixSignalRegistration? onTerm = null;
+        PosixSignalRegistration? onQuit = null;
         EventHandler? onExit = null;
         UnhandledExceptionEventHandler? onCrash = null;
         if (curses)
@@ -153,6 +154,11 @@ public static class Program
                 sizeFromConsole: !Console.IsOutputRedirected);
             // The terminal is restored however emu ends: a normal stop (finally), SIGTERM (a clean quit), process exit, a crash.
             onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
+            {
+                ctx.Cancel = true;
+                machine.Post(machine.Quit);
+            });
+            onQuit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, ctx => // Ctrl-\ (ISIG stays on): a clean stop too
             {
                 ctx.Cancel = true;
                 machine.Post(machine.Quit);
@@ -176,6 +182,7 @@ public static class Program
             {
                 display.RestoreTerminal();
                 onTerm!.Dispose();
+                onQuit!.Dispose();
                 AppDomain.CurrentDomain.ProcessExit -= onExit;
                 AppDomain.CurrentDomain.UnhandledException -= onCrash;
             }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Emulator.Machine;
 using Iced.Intel;
 using Xunit;
 using static Iced.Intel.AssemblerRegisters;
@@ -148,6 +149,28 @@ public sealed class CursesDisplayProcessTests : IDisposable
         {
             EmuProcess.Kill(p);
         }
+    }
+
+    [Fact]
+    public void Display_option_accepts_curses_and_rejects_unknown_parameters()
+    {
+        Assert.Equal("curses", OptionParser.Parse(["-display", "curses"]).Display);
+        Assert.Equal("curses", OptionParser.Parse(["-display", "type=curses"]).Display);
+        Assert.Equal("none", OptionParser.Parse(["-display", "none"]).Display);
+        var e = Assert.Throws<EmulatorException>(() => OptionParser.Parse(["-display", "curses,charset=CP850"]));
+        Assert.Equal("-display: invalid parameter 'charset'", e.Message);
+    }
+
+    [Fact]
+    public void Curses_without_a_terminal_on_stdout_is_an_error_unless_forced()
+    {
+        // The test host's stdout is a pipe; the variable is only ever set for child processes.
+        Assert.True(Console.IsOutputRedirected);
+        Assert.Null(Environment.GetEnvironmentVariable("EMU_CURSES_FORCE"));
+        var e = new StringWriter();
+        int code = Program.Run(["-bios", EmuProcess.SpinBios(_dir), "-display", "curses", "-m", "16"], new StringReader(""), new StringWriter(), e);
+        Assert.Equal(1, code);
+        Assert.Equal("emu: -display curses: stdout is not a terminal (set EMU_CURSES_FORCE=1 to draw anyway)" + Environment.NewLine, e.ToString());
     }
 
     [Theory]

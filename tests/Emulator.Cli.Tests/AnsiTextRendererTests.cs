@@ -276,4 +276,36 @@ public sealed class AnsiTextRendererTests
         big.Feed(w.ToString());
         Assert.Equal(AnsiTextRenderer.MaxColumns * AnsiTextRenderer.MaxRows, big.Printed);
     }
+    [Fact]
+    public void Rendering_while_another_thread_reprograms_the_vga_never_throws()
+    {
+        var vga = TextModeVga();
+        using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(400));
+        var guest = Task.Run(() =>
+        {
+            var rng = new Random(1234);
+            Out(vga, VgaDevice.PortCrtcAddressColor, 0x11, 0x0E);
+            while (!stop.IsCancellationRequested)
+            {
+                // Random CRTC/GC/VBE values and text writes, as a hostile guest might make them.
+                Out(vga, VgaDevice.PortCrtcAddressColor, rng.Next(0x19), (byte)rng.Next(256));
+                if (rng.Next(8) == 0) Out(vga, VgaDevice.PortGraphicsAddress, 0x06, (byte)(rng.Next(2) == 0 ? 0x0E : 0x05));
+                if (rng.Next(32) == 0)
+                {
+                    vga.Write(VgaDevice.PortVbeIndex, 2, VgaDevice.VbeEnable);
+                    vga.Write(VgaDevice.PortVbeData, 2, (uint)rng.Next(2));
+                }
+                Poke(vga, rng.Next(0x4000), (byte)rng.Next(256), (byte)rng.Next(256));
+            }
+        });
+        var renderer = new AnsiTextRenderer(TextWriter.Null);
+        int frames = 0;
+        while (!guest.IsCompleted)
+        {
+            renderer.Render(vga);
+            frames++;
+        }
+        Assert.True(guest.IsCompletedSuccessfully);
+        Assert.True(frames > 1);
+    }
 }

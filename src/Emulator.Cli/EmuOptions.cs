@@ -24,6 +24,9 @@ public sealed class EmuOptions
 
     public bool NoGraphic { get; set; }
 
+    /// <summary>-display: "none" or "curses" (VGA text mode on the terminal); null = default (none: emu has no window).</summary>
+    public string? Display { get; set; }
+
     /// <summary>The -serial back end text (stdio, file:PATH, tcp:HOST:PORT,server, null, mon:stdio, none); null = default.</summary>
     public string? Serial { get; set; }
 

@@ -106,7 +106,10 @@ public static class OptionParser
                 case "display":
                     {
                         var l = OptionList.Parse(option, value!, "type");
-                        if (l.Get("type") != "none") throw new EmulatorException($"-display: display '{l.Get("type")}' is not available (only 'none')");
+                        string? type = l.Get("type");
+                        if (type is not ("none" or "curses")) throw new EmulatorException($"-display: display '{type}' is not available (only 'none' or 'curses')");
+                        l.CheckKeys("type");
+                        o.Display = type;
                         break;
                     }
                 case "vga":
@@ -193,6 +196,7 @@ public static class OptionParser
             if (index < 0) throw new EmulatorException("-drive: no free IDE slot (at most 4 drives)");
             AddDrive(o, usedIndices, d with { Index = index }, "drive");
         }
+        if (o.NoGraphic && o.Display == "curses") throw new EmulatorException("-nographic cannot be used with -display curses");
         return o;
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Emulator.Devices;
 using Emulator.Machine;
 
@@ -69,6 +70,16 @@ public static class Program
         if (monitorOnStdio && serialOnStdio && options.Serial is not null)
             throw new EmulatorException("-serial stdio and -monitor stdio cannot share stdio");
         if (monitorOnStdio && serialOnStdio) serial = "null"; // -nographic's default serial yields stdio to the monitor
+        bool curses = options.Display == "curses";
+        if (curses)
+        {
+            // The terminal belongs to the display: no other stdio user (QEMU refuses such clashes too).
+            string? clash = options.Monitor == "stdio" ? "-monitor stdio" : qmpOnStdio ? "-qmp stdio"
+                : serialOnStdio ? "-serial " + serial : debugconOnStdio ? "-debugcon stdio" : null;
+            if (clash is not null) throw new EmulatorException($"-display curses and {clash} cannot share stdio");
+            if (!CursesDisplay.CanDraw)
+                throw new EmulatorException($"-display curses: stdout is not a terminal (set {CursesDisplay.ForceVariable}=1 to draw anyway)");
+        }
         config.Serial = CreateSerial(serial, stdout, disposables);
         PcMachine? commandTarget = null; // set once the machine exists; serial commands only arrive while it runs
         if (options.SerialCommands)
@@ -132,6 +143,33 @@ public static class Program
             machine.Post(machine.Quit);
         };
         Console.CancelKeyPress += onCancel;
+        CursesDisplay? display = null;
+        PosixSignalRegistration? onTerm = null;
+        PosixSignalRegistration? onQuit = null;
+        EventHandler? onExit = null;
+        UnhandledExceptionEventHandler? onCrash = null;
+        if (curses)
+        {
+            display = new CursesDisplay(machine, stdout, ReferenceEquals(stdin, Console.In) ? Console.OpenStandardInput() : null,
+                sizeFromConsole: !Console.IsOutputRedirected);
+            // The terminal is restored however emu ends: a normal stop (finally), SIGTERM (a clean quit), process exit, a crash.
+            onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
+            {
+                ctx.Cancel = true;
+                machine.Post(machine.Quit);
+            });
+            onQuit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, ctx => // Ctrl-\ (ISIG stays on): a clean stop too
+            {
+                ctx.Cancel = true;
+                machine.Post(machine.Quit);
+            });
+            onExit = (_, _) => display.RestoreTerminal();
+            onCrash = (_, _) => display.RestoreTerminal();
+            AppDomain.CurrentDomain.ProcessExit += onExit;
+            AppDomain.CurrentDomain.UnhandledException += onCrash;
+            machine.MonitorAttached = true; // keys may arrive at any time: an idle guest waits for them
+            display.Start();
+        }
         MachineExit exit;
         try
         {
@@ -140,6 +178,14 @@ public static class Program
         finally
         {
             Console.CancelKeyPress -= onCancel;
+            if (display is not null)
+            {
+                display.RestoreTerminal();
+                onTerm!.Dispose();
+                onQuit!.Dispose();
+                AppDomain.CurrentDomain.ProcessExit -= onExit;
+                AppDomain.CurrentDomain.UnhandledException -= onCrash;
+            }
             hmp.MachineStopped();
         }
         qmp?.MachineEnded(exit);
@@ -262,7 +308,8 @@ public static class Program
         "  -m SIZE                   RAM (MiB, or with K/M/G suffix; default 128M)\n" +
         "  -cpu qemu32|core2duo|pentium     -smp 1     -bios FILE (SeaBIOS bios-256k.bin)\n" +
         "  -boot [order=]DRIVES      boot order (c disk, d CD-ROM, a floppy, n network)\n" +
-        "  -nographic | -display none\n" +
+        "  -nographic | -display none|curses   (curses: the VGA text screen on this terminal, keys to the guest's keyboard;\n" +
+        "                            not with -monitor/-qmp/-serial stdio; quit by the guest, a tcp/unix monitor or Ctrl-C)\n" +
         "  -serial stdio|file:PATH|tcp:[HOST]:PORT[,server]|null|mon:stdio (tcp without server connects out)\n" +
         "  -monitor stdio|none|tcp:HOST:PORT,server,nowait|unix:PATH,server,nowait   -debugcon file:PATH|stdio\n" +
         "  -qmp stdio|tcp:HOST:PORT,server,nowait|unix:PATH,server,nowait\n" +

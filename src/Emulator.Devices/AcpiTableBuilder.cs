@@ -181,7 +181,20 @@ public sealed class AcpiTableBuilder
                 AcpiAml.Name("_HID", AcpiAml.EisaId("PNP0A03")),
                 AcpiAml.Name("_ADR", AcpiAml.Integer(0)),
                 AcpiAml.Name("_UID", AcpiAml.Integer(0)),
-                AcpiAml.Name("_CRS", AcpiAml.Buffer(RootBridgeResources())))),
+                AcpiAml.Name("_CRS", AcpiAml.Buffer(RootBridgeResources())),
+                // The 8042's keyboard and mouse (SeaBIOS only sets up its PS/2 keyboard when the DSDT has PNP0303;
+                // Linux's i8042 PNP probe needs PNP0F13 beside it or it drops the aux port).
+                AcpiAml.Device("KBD_",
+                    AcpiAml.Name("_HID", AcpiAml.EisaId("PNP0303")),
+                    // §6.4.2.5 I/O Port Descriptors 0x60 and 0x64 (16-bit decode, 1 port), §6.4.2.1 IRQ Descriptor: IRQ 1; End Tag.
+                    AcpiAml.Name("_CRS", AcpiAml.Buffer([
+                        0x47, 0x01, 0x60, 0x00, 0x60, 0x00, 0x01, 0x01,
+                        0x47, 0x01, 0x64, 0x00, 0x64, 0x00, 0x01, 0x01,
+                        0x22, 0x02, 0x00,
+                        0x79, 0x00]))),
+                AcpiAml.Device("MOU_",
+                    AcpiAml.Name("_HID", AcpiAml.EisaId("PNP0F13")),
+                    AcpiAml.Name("_CRS", AcpiAml.Buffer([0x22, 0x00, 0x10, 0x79, 0x00]))))), // IRQ 12
             .. AcpiAml.Name("\\_S5", AcpiAml.Package(
                 AcpiAml.Integer(S5SleepType), AcpiAml.Integer(S5SleepType), AcpiAml.Integer(0), AcpiAml.Integer(0))),
         ];

@@ -165,7 +165,7 @@ public sealed class EmuOptionTests
     [InlineData(new[] { "-foo" }, "-foo: invalid option")]
     [InlineData(new[] { "-m" }, "-m: requires an argument")]
     [InlineData(new[] { "-net", "user" }, "-net: networking is not available yet (only '-net none')")]
-    [InlineData(new[] { "-display", "gtk" }, "-display: display 'gtk' is not available (only 'none')")]
+    [InlineData(new[] { "-display", "gtk" }, "-display: display 'gtk' is not available (only 'none' or 'curses')")]
     [InlineData(new[] { "-monitor", "vc" }, "-monitor: 'vc' is not supported (stdio, none, tcp:HOST:PORT,server,nowait or unix:PATH,server,nowait)")]
     [InlineData(new[] { "-qmp", "tcp::4444" }, "-qmp: only TCP server mode is supported (add ',server')")]
     [InlineData(new[] { "-M", "q35" }, "-M: machine type 'q35' is not available (only pc)")]

@@ -101,6 +101,21 @@ public class AcpiTableBuilderTests
     }
 
     [Fact]
+    public void DsdtDeclaresThePs2KeyboardAndMouse()
+    {
+        var a = new AcpiTableBuilder().Build();
+        var aml = a.Tables.AsSpan(a.DsdtOffset + 36, Len(a.Tables, a.DsdtOffset) - 36).ToArray();
+        // Name(_HID, EISAID("PNP0303")) and EISAID("PNP0F13"): "PNP" compresses to 41D0h, then the product number.
+        int kbd = IndexOf(aml, [0x08, (byte)'_', (byte)'H', (byte)'I', (byte)'D', 0x0C, 0x41, 0xD0, 0x03, 0x03]);
+        int mou = IndexOf(aml, [0x08, (byte)'_', (byte)'H', (byte)'I', (byte)'D', 0x0C, 0x41, 0xD0, 0x0F, 0x13]);
+        Assert.True(kbd > 0 && mou > kbd);
+        // _CRS: IO(Decode16, 0x60, 0x60, 1, 1), IO(Decode16, 0x64, 0x64, 1, 1), IRQNoFlags(){1}, EndTag (ACPI §6.4.2).
+        byte[] kbdCrs = [0x47, 0x01, 0x60, 0x00, 0x60, 0x00, 0x01, 0x01, 0x47, 0x01, 0x64, 0x00, 0x64, 0x00, 0x01, 0x01, 0x22, 0x02, 0x00, 0x79, 0x00];
+        Assert.True(IndexOf(aml, kbdCrs) > kbd);
+        Assert.True(IndexOf(aml, [0x22, 0x00, 0x10, 0x79, 0x00]) > mou); // IRQNoFlags(){12}
+    }
+
+    [Fact]
     public void RootBridgeCrsDeclaresBusIoAndMemoryWindows()
     {
         var a = new AcpiTableBuilder { PciMemoryStart = 0x1000_0000 }.Build();

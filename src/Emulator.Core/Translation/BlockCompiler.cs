@@ -227,6 +227,7 @@ internal sealed class BlockCompiler
         if (!terminated)
         {
             uint next = (uint)insns[^1].NextIP & ipMask;
+            inline.FlushFlags();
             EmitExit(il, insns.Length, next, BlockExit.Static0);
             if (loopStart.HasValue) EmitChain(il, BlockExit.Static0);
             else

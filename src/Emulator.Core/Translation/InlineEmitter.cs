@@ -123,6 +123,14 @@ internal sealed class InlineEmitter
     /// <summary>The last flag producer still described by locals (for an inline Jcc), or null.</summary>
     private (int Kind, int Size, LocalBuilder A, LocalBuilder B, LocalBuilder R)? _producer;
 
+    /// <summary>
+    /// An ALU producer whose lazy-flags record is not stored yet: it is stored only where the flags could be observed
+    /// (<see cref="FlushFlags"/> before an instruction that reads or records flags some other way, and on every
+    /// exit, fault and stop path), and dropped when the next ALU producer replaces it — most ALU instructions in a
+    /// block never store their record at all.
+    /// </summary>
+    private (int Kind, int Size, LocalBuilder A, LocalBuilder B, LocalBuilder R)? _pending;
+
     /// <param name="loopStart">
     /// The label at the block's first instruction when a jump back to <paramref name="startEip"/> may loop inside the
     /// compiled method (see <see cref="EmitBranchExit"/>); null when every exit must return to the dispatcher.
@@ -160,6 +168,7 @@ internal sealed class InlineEmitter
     /// </summary>
     public void HelperCalled(in Instruction ins)
     {
+        FlushFlags();
         _producer = null;
         if (!IsFpOrSimd(ins)) _sseChecked = false;
     }
@@ -178,6 +187,7 @@ internal sealed class InlineEmitter
     {
         _k = k;
         _stopChecked = false;
+        if (_pending is not null && !KeepsPendingFlags(ins)) FlushFlags();
         uint next = (uint)ins.NextIP & _ipMask;
         if (ins.HasLockPrefix || ins.HasRepPrefix || ins.HasRepnePrefix) return Result.NotHandled;
         switch (ins.Mnemonic)
@@ -269,6 +279,43 @@ internal sealed class InlineEmitter
         return Result.NotHandled;
     }
 
+    /// <summary>Stores the pending producer's record (if any) and forgets it: from here on the record is current.</summary>
+    public void FlushFlags()
+    {
+        EmitPendingStore();
+        _pending = null;
+    }
+
+    /// <summary>Stores the pending producer's record on the current path only (an exit or fault branch); it stays pending.</summary>
+    public void EmitPendingStore()
+    {
+        if (_pending is { } p) StoreLazy(p.Kind, p.Size, p.A, p.B, p.R);
+    }
+
+    /// <summary>
+    /// Instructions that leave a pending record pending: inline register/memory moves and the ALU group (they never
+    /// read flags; their only way out mid-instruction is a fault or stop path, which stores it), and the ones that
+    /// read flags from the pending producer's own locals (INC/DEC for CF, Jcc/SETcc/CMOVcc).
+    /// </summary>
+    private bool KeepsPendingFlags(in Instruction ins)
+    {
+        if (ins.HasLockPrefix || ins.HasRepPrefix || ins.HasRepnePrefix) return false;
+        switch (ins.Mnemonic)
+        {
+            case Mnemonic.Mov:
+                return !(ins.Op0Kind == OpKind.Register && (ins.Op0Register.IsSegmentRegister() || ins.Op0Register.IsCR() || ins.Op0Register.IsDR()))
+                    && !(ins.Op1Kind == OpKind.Register && (ins.Op1Register.IsSegmentRegister() || ins.Op1Register.IsCR() || ins.Op1Register.IsDR()));
+            case Mnemonic.Movzx: case Mnemonic.Movsx: case Mnemonic.Lea: case Mnemonic.Nop:
+            case Mnemonic.Add: case Mnemonic.Sub: case Mnemonic.Cmp: case Mnemonic.And: case Mnemonic.Or: case Mnemonic.Xor: case Mnemonic.Test:
+                return true;
+            case Mnemonic.Inc: case Mnemonic.Dec:
+                return _producer is { } p && _pending is { } q && p.R == q.R;
+            default:
+                return ins.ConditionCode != ConditionCode.None && (ins.IsJccShortOrNear || IsSet[(int)ins.Mnemonic] || IsCmov[(int)ins.Mnemonic])
+                    && _producer is { } p2 && _pending is { } q2 && p2.R == q2.R;
+        }
+    }
+
     // ---- Instructions ----
 
     private Result Mov(ref Instruction ins)
@@ -310,7 +357,7 @@ internal sealed class InlineEmitter
         }
         _il.Emit(OpCodes.Stloc, r);
         if (store) StoreOperand(ref ins, 0, size, r);
-        if (!flagsDead) StoreLazy(kind, size, a, b, r);
+        if (!flagsDead) _pending = (kind, size, a, b, r); // replaces any earlier pending record: all six flags are new
         _producer = (kind, size, a, b, r);
         if (store) EndOfStoringInstruction(ref ins);
         return Result.Handled;
@@ -364,12 +411,14 @@ internal sealed class InlineEmitter
         }
         else
         {
+            FlushFlags(); // CF is read from the recorded flags
             _il.Emit(OpCodes.Ldarg_1);
             _il.Emit(OpCodes.Call, MCarryOf);
         }
         _il.Emit(OpCodes.Or);
         _il.Emit(OpCodes.Stfld, FEflags);
         StoreLazy(kind, size, a, one, r);
+        _pending = null; // CF came from the producer's locals; INC/DEC's own record describes the rest
         _producer = (kind, size, a, one, r);
         EndOfStoringInstruction(ref ins);
         return Result.Handled;
@@ -390,6 +439,7 @@ internal sealed class InlineEmitter
             }
             return;
         }
+        FlushFlags(); // CF is read from the recorded flags
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Call, MCarryIn);
     }
@@ -1089,6 +1139,7 @@ internal sealed class InlineEmitter
     /// <summary>The generic path: RIP = next, Helpers.X(cpu, ref block.Instructions[k]), non-zero status → dynamic exit.</summary>
     private void EmitHelperCall(ref Instruction ins)
     {
+        FlushFlags();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, (int)((uint)ins.NextIP & _ipMask));
         _il.Emit(OpCodes.Conv_U8);
@@ -1517,6 +1568,7 @@ internal sealed class InlineEmitter
     private void EmitCondition(int cc)
     {
         if (_producer is { } p && TryInlineCondition(p.Kind, p.Size, p.A, p.B, p.R, cc)) return;
+        FlushFlags(); // the condition is read from the recorded flags
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, cc);
         _il.Emit(OpCodes.Call, MCondition);
@@ -1608,6 +1660,7 @@ internal sealed class InlineEmitter
 
     private void EmitFault()
     {
+        EmitPendingStore();
         _il.Emit(OpCodes.Ldc_I4, _k);
         _il.Emit(OpCodes.Stloc, _index);
         _il.Emit(OpCodes.Br, _faultExit);
@@ -1638,6 +1691,7 @@ internal sealed class InlineEmitter
         var go = _il.DefineLabel();
         _il.Emit(OpCodes.Ldloc, _stop);
         _il.Emit(OpCodes.Brfalse, go);
+        EmitPendingStore();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, (int)((uint)ins.NextIP & _ipMask));
         _il.Emit(OpCodes.Conv_U8);
@@ -1661,6 +1715,7 @@ internal sealed class InlineEmitter
         if (_loopStart is { } start && target == _startEip)
         {
             var leave = _il.DefineLabel();
+            EmitPendingStore(); // the loop's top starts with nothing pending
             BlockCompiler.EmitRetire(_il, retired);
             _il.Emit(OpCodes.Ldarg_1);
             _il.Emit(OpCodes.Ldfld, FRetired);
@@ -1692,6 +1747,7 @@ internal sealed class InlineEmitter
 
     private void EmitExit(int retired, uint rip, int exit)
     {
+        EmitPendingStore();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, (int)rip);
         _il.Emit(OpCodes.Conv_U8);
@@ -1707,6 +1763,7 @@ internal sealed class InlineEmitter
 
     private void EmitRetiredExit(int retired, int exit)
     {
+        EmitPendingStore();
         BlockCompiler.EmitRetire(_il, retired);
         _il.Emit(OpCodes.Ldc_I4, exit);
         _il.Emit(OpCodes.Ret);

@@ -218,4 +218,100 @@ public static partial class Helpers
         FpuDone(cpu);
         return true;
     }
+
+    // ---- stores to memory: a pure "try" computes the value (nothing changed), the compiled code writes it inline
+    // (a fault leaves the FPU state untouched), then "done" records the pointers, the flags and the pop ----
+
+    /// <summary>No #NM (CR0.EM/TS clear): the check of the non-waiting forms (FNSTCW, FNSTSW).</summary>
+    internal static bool X87NoWaitReady(CpuState cpu) => (cpu.Cr0 & (Cr.CR0_EM | Cr.CR0_TS)) == 0;
+
+    /// <summary>
+    /// FST/FSTP m32fp/m64fp when <see cref="X87Ready"/>, ST(0) holds a normal value and its conversion is a normal
+    /// float with at most a masked precision exception (<see cref="SoftFloat80.TryFastToBinary"/>); false (nothing
+    /// changed) otherwise.
+    /// </summary>
+    internal static bool X87TryStoreFloat(CpuState cpu, bool m64, out ulong bits, out int flags)
+    {
+        bits = 0;
+        flags = 0;
+        if (!X87Ready(cpu)) return false;
+        var f = cpu.Fpu;
+        int top = X87.Top(f);
+        if (X87.GetTag(f, top) == X87.TagEmpty) return false;
+        return SoftFloat80.TryFastToBinary(f.SignExponent[top], f.Mantissa[top], m64, f.Control, out bits, out flags);
+    }
+
+    /// <summary>FIST/FISTP m16/m32/m64int with the current rounding control (<see cref="SoftFloat80.TryFastToInt"/>); false (nothing changed) otherwise.</summary>
+    internal static bool X87TryStoreInt(CpuState cpu, int bitsWide, out ulong value, out int flags)
+    {
+        value = 0;
+        flags = 0;
+        if (!X87Ready(cpu)) return false;
+        var f = cpu.Fpu;
+        int top = X87.Top(f);
+        if (X87.GetTag(f, top) == X87.TagEmpty) return false;
+        int cw = f.Control;
+        if (!SoftFloat80.TryFastToInt(f.SignExponent[top], f.Mantissa[top], bitsWide, (cw >> 10) & 3, cw, out long v, out flags)) return false;
+        value = (ulong)v;
+        return true;
+    }
+
+    /// <summary>After the inline write of a fast store: pointers, PE/C1 (<paramref name="flags"/>), pop.</summary>
+    internal static void X87StoreDone(CpuState cpu, int flags, bool pop, int seg, uint ea, uint ip, int fop)
+    {
+        var f = X87Record(cpu, ip, fop);
+        X87RecordData(cpu, f, seg, ea);
+        f.Status = (ushort)((f.Status & ~X87.SW_C1) | flags);
+        if (pop) X87.Pop(f);
+        FpuDone(cpu);
+    }
+
+    /// <summary>FILD m16/m32/m64int with the integer already read (exact, no flags).</summary>
+    internal static void X87LoadInt(CpuState cpu, long value, int seg, uint ea, uint ip, int fop)
+    {
+        var f = X87Record(cpu, ip, fop);
+        X87RecordData(cpu, f, seg, ea);
+        X87.Load(f, SoftFloat80.FromInt64(value));
+        FpuDone(cpu);
+    }
+
+    /// <summary>FLDCW with the word already read.</summary>
+    internal static void X87LoadControl(CpuState cpu, int cw)
+    {
+        SetControl(cpu.Fpu, (ushort)cw);
+        FpuDone(cpu);
+    }
+
+    internal static int X87Control(CpuState cpu) => cpu.Fpu.Control;
+
+    internal static int X87Status(CpuState cpu) => cpu.Fpu.Status;
+
+    /// <summary>FNSTSW AX.</summary>
+    internal static bool X87StoreStatusAx(CpuState cpu)
+    {
+        if (!X87NoWaitReady(cpu)) return false;
+        cpu.Rax = (cpu.Rax & ~0xFFFFul) | cpu.Fpu.Status;
+        return true;
+    }
+
+    // ---- single-operand register forms ----
+
+    /// <summary>FCHS / FABS.</summary>
+    internal static bool X87SignOp(CpuState cpu, bool abs, uint ip, int fop)
+    {
+        if (!X87Ready(cpu)) return false;
+        X87.SignOp(X87Record(cpu, ip, fop), abs);
+        FpuDone(cpu);
+        return true;
+    }
+
+    /// <summary>FSQRT: the fast path for a normal positive ST(0) (<see cref="SoftFloat80.TryFastSqrt"/>), else the general one.</summary>
+    internal static bool X87Sqrt(CpuState cpu, uint ip, int fop)
+    {
+        if (!X87Ready(cpu)) return false;
+        var f = X87Record(cpu, ip, fop);
+        if (!X87.TryFastSqrt(f)) X87.Sqrt(f);
+        FpuDone(cpu);
+        return true;
+    }
 }

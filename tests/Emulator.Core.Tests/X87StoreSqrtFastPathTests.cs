@@ -10,7 +10,7 @@ namespace Emulator.Core.Tests;
 /// The fast paths of FST m32/m64fp, FIST m16/m32/m64int and FSQRT against the general soft-float path (which the host
 /// reference vectors check): same bits, same PE/C1, and a decline (nothing changed) wherever the general rules are
 /// needed. Then the compiled tier's inline forms of FST/FSTP/FIST/FISTP/FILD memory, FLDCW/FNSTCW/FNSTSW, FSQRT,
-/// FCHS and FABS against the interpreted tier on random blocks, with #NM, a pending exception and segment-limit
+/// FCHS, FABS and the FCOM family (register and m32/m64 forms, read back with FNSTSW AX) against the interpreted tier on random blocks, with #NM, a pending exception and segment-limit
 /// faults on the memory operand (a faulting store must leave the FPU untouched).
 /// </summary>
 public class X87StoreSqrtFastPathTests
@@ -215,8 +215,30 @@ public class X87StoreSqrtFastPathTests
         var m64 = __qword_ptr[ebx + 8 * rng.Next(0, 8)];
         var m32 = __dword_ptr[ebx + 4 * rng.Next(0, 16)];
         var m16 = __word_ptr[ebx + 2 * rng.Next(0, 32)];
-        switch (rng.Next(16))
+        AssemblerRegisterST S() => rng.Next(4) switch { 0 => st0, 1 => st1, 2 => st2, _ => st7 };
+        switch (rng.Next(19))
         {
+            case 16:
+                switch (rng.Next(6))
+                {
+                    case 0: a.fcom(st0, S()); break;
+                    case 1: a.fcomp(st0, S()); break;
+                    case 2: a.fucom(st0, S()); break;
+                    case 3: a.fucomp(st0, S()); break;
+                    case 4: a.fcompp(); break;
+                    default: a.fucompp(); break;
+                }
+                a.fnstsw(ax);
+                a.sahf();
+                a.setbe(dl);
+                break;
+            case 17:
+                if (rng.Next(2) == 0) a.fcom(rng.Next(2) == 0 ? m64 : m32); else a.fcomp(rng.Next(2) == 0 ? m64 : m32);
+                a.fnstsw(ax);
+                a.test(ah, 0x45);
+                a.setne(dh);
+                break;
+            case 18: a.fxch(st0, S()); break;
             case 0: if (rng.Next(2) == 0) a.fstp(m64); else a.fst(m64); break;
             case 1: if (rng.Next(2) == 0) a.fstp(m32); else a.fst(m32); break;
             case 2: if (rng.Next(2) == 0) a.fistp(m32); else a.fist(m16); break;

@@ -129,6 +129,15 @@ public static partial class Helpers
     internal static void X87LoadMem(CpuState cpu, ulong bits, bool m64, int seg, uint ea, uint ip, int fop)
     {
         var f = cpu.Fpu;
+        if (TryFastFloat(bits, m64, out ushort se, out ulong m))
+        {
+            // A normal value converts exactly without flags: a plain push (stack overflow is Load's rule).
+            X87Record(cpu, ip, fop);
+            X87RecordData(cpu, f, seg, ea);
+            X87.Load(f, new Float80(se, m));
+            FpuDone(cpu);
+            return;
+        }
         var env = X87.Env(f);
         env.Flags = 0;
         var v = m64 ? SoftFloat80.FromFloat64(bits, ref env) : SoftFloat80.FromFloat32((uint)bits, ref env);
@@ -313,5 +322,44 @@ public static partial class Helpers
         if (!X87.TryFastSqrt(f)) X87.Sqrt(f);
         FpuDone(cpu);
         return true;
+    }
+
+    // ---- FCOM family with the condition codes (the FNSTSW AX + SAHF/TEST AH pattern) ----
+
+    /// <summary>FCOM/FCOMP/FCOMPP/FUCOM/FUCOMP/FUCOMPP ST(0), ST(k): C3 C2 C0 (C1 cleared), then <paramref name="pops"/> pops.</summary>
+    internal static bool X87CompareRegs(CpuState cpu, int k, bool quiet, int pops, uint ip, int fop)
+    {
+        if (!X87Ready(cpu)) return false;
+        var f = X87Record(cpu, ip, fop);
+        if (!X87.IsEmpty(f, 0) && !X87.IsEmpty(f, k) && TryFastCompare(X87.St(f, 0), X87.St(f, k), out var rel))
+        {
+            X87.CompareCodes(f, rel);
+            for (int n = 0; n < pops; n++) X87.Pop(f);
+        }
+        else
+        {
+            X87.Compare(f, X87.St(f, k), X87.IsEmpty(f, k), quiet, pops, default, out _);
+        }
+        FpuDone(cpu);
+        return true;
+    }
+
+    /// <summary>FCOM/FCOMP m32fp/m64fp with the operand's bits already read.</summary>
+    internal static void X87CompareMem(CpuState cpu, ulong bits, bool m64, int pops, int seg, uint ea, uint ip, int fop)
+    {
+        var f = X87Record(cpu, ip, fop);
+        X87RecordData(cpu, f, seg, ea);
+        if (!X87.IsEmpty(f, 0) && TryFastFloat(bits, m64, out ushort se, out ulong m) && TryFastCompare(X87.St(f, 0), new Float80(se, m), out var rel))
+        {
+            X87.CompareCodes(f, rel);
+            for (int n = 0; n < pops; n++) X87.Pop(f);
+        }
+        else
+        {
+            var env = default(FpEnv);
+            var v = m64 ? SoftFloat80.FromFloat64(bits, ref env) : SoftFloat80.FromFloat32((uint)bits, ref env);
+            X87.Compare(f, v, false, false, pops, env, out _);
+        }
+        FpuDone(cpu);
     }
 }

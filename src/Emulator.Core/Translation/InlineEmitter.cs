@@ -870,8 +870,11 @@ internal sealed class InlineEmitter
         or Mnemonic.Fadd or Mnemonic.Faddp or Mnemonic.Fsub or Mnemonic.Fsubp or Mnemonic.Fsubr or Mnemonic.Fsubrp
         or Mnemonic.Fmul or Mnemonic.Fmulp or Mnemonic.Fdiv or Mnemonic.Fdivp or Mnemonic.Fdivr or Mnemonic.Fdivrp
         or Mnemonic.Fild or Mnemonic.Fist or Mnemonic.Fistp or Mnemonic.Fsqrt or Mnemonic.Fchs or Mnemonic.Fabs
-        or Mnemonic.Fldcw or Mnemonic.Fnstcw or Mnemonic.Fnstsw;
+        or Mnemonic.Fldcw or Mnemonic.Fnstcw or Mnemonic.Fnstsw
+        or Mnemonic.Fcom or Mnemonic.Fcomp or Mnemonic.Fcompp or Mnemonic.Fucom or Mnemonic.Fucomp or Mnemonic.Fucompp;
 
+    private static readonly MethodInfo MX87CompareRegs = HelperMethod(nameof(Helpers.X87CompareRegs));
+    private static readonly MethodInfo MX87CompareMem = HelperMethod(nameof(Helpers.X87CompareMem));
     private static readonly MethodInfo MX87TryStoreFloat = HelperMethod(nameof(Helpers.X87TryStoreFloat));
     private static readonly MethodInfo MX87TryStoreInt = HelperMethod(nameof(Helpers.X87TryStoreInt));
     private static readonly MethodInfo MX87StoreDone = HelperMethod(nameof(Helpers.X87StoreDone));
@@ -997,6 +1000,47 @@ internal sealed class InlineEmitter
                 _il.Emit(OpCodes.Call, MX87StoreStatusAx);
                 _il.Emit(OpCodes.Brfalse, helper);
                 break;
+            case Mnemonic.Fcom or Mnemonic.Fcomp when memOp && ins.MemorySize is MemorySize.Float32 or MemorySize.Float64:
+                {
+                    bool m64 = ins.MemorySize == MemorySize.Float64;
+                    _il.Emit(OpCodes.Ldarg_1);
+                    _il.Emit(OpCodes.Call, MX87Ready);
+                    _il.Emit(OpCodes.Brfalse, helper);
+                    if (m64) ReadMem64(ref ins);
+                    else
+                    {
+                        EmitEffectiveAddress(ref ins);
+                        EmitRead(seg, 4);
+                        _il.Emit(OpCodes.Ldloc, _val);
+                        _il.Emit(OpCodes.Conv_U8);
+                    }
+                    _il.Emit(OpCodes.Stloc, _val64);
+                    _il.Emit(OpCodes.Ldarg_1);
+                    _il.Emit(OpCodes.Ldloc, _val64);
+                    _il.Emit(m64 ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
+                    _il.Emit(m == Mnemonic.Fcomp ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
+                    _il.Emit(OpCodes.Ldc_I4, seg);
+                    _il.Emit(OpCodes.Ldloc, _ea);
+                    _il.Emit(OpCodes.Ldc_I4, (int)ip);
+                    _il.Emit(OpCodes.Ldc_I4, fop);
+                    _il.Emit(OpCodes.Call, MX87CompareMem);
+                    break;
+                }
+            case Mnemonic.Fcom or Mnemonic.Fcomp or Mnemonic.Fcompp or Mnemonic.Fucom or Mnemonic.Fucomp or Mnemonic.Fucompp
+                when ins.OpCount == 0 || (ins.OpCount == 1 && IsSt(ins, 0)) || (ins.OpCount == 2 && IsSt(ins, 1)):
+                {
+                    int k = ins.OpCount == 2 ? StOf(ins, 1) : ins.OpCount == 1 ? StOf(ins, 0) : 1;
+                    int pops = m is Mnemonic.Fcompp or Mnemonic.Fucompp ? 2 : m is Mnemonic.Fcomp or Mnemonic.Fucomp ? 1 : 0;
+                    _il.Emit(OpCodes.Ldarg_1);
+                    _il.Emit(OpCodes.Ldc_I4, k);
+                    _il.Emit(m is Mnemonic.Fucom or Mnemonic.Fucomp or Mnemonic.Fucompp ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
+                    _il.Emit(OpCodes.Ldc_I4, pops);
+                    _il.Emit(OpCodes.Ldc_I4, (int)ip);
+                    _il.Emit(OpCodes.Ldc_I4, fop);
+                    _il.Emit(OpCodes.Call, MX87CompareRegs);
+                    _il.Emit(OpCodes.Brfalse, helper);
+                    break;
+                }
             case Mnemonic.Fsqrt when ins.OpCount == 0:
                 _il.Emit(OpCodes.Ldarg_1);
                 _il.Emit(OpCodes.Ldc_I4, (int)ip);
@@ -1037,6 +1081,7 @@ internal sealed class InlineEmitter
         var m = ins.Mnemonic;
         if (m is Mnemonic.Fild or Mnemonic.Fist or Mnemonic.Fistp or Mnemonic.Fsqrt or Mnemonic.Fchs or Mnemonic.Fabs
             or Mnemonic.Fldcw or Mnemonic.Fnstcw or Mnemonic.Fnstsw
+            or Mnemonic.Fcom or Mnemonic.Fcomp or Mnemonic.Fcompp or Mnemonic.Fucom or Mnemonic.Fucomp or Mnemonic.Fucompp
             || (m is Mnemonic.Fst or Mnemonic.Fstp && ins.OpCount == 1 && ins.Op0Kind == OpKind.Memory)) return X87More(ref ins);
         int fop = Helpers.FopOf(ins);
         uint ip = (uint)ins.IP;

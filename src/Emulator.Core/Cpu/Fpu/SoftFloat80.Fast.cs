@@ -293,14 +293,24 @@ public static partial class SoftFloat80
     /// <summary>floor(sqrt(x)) for 2^126 ≤ x &lt; 2^128 and the remainder x − root².</summary>
     private static ulong ISqrt128(UInt128 x, out UInt128 rem)
     {
-        // Double estimate (about 2^11 off), one Newton step (within one), then exact correction.
-        UInt128 r = (UInt128)Math.Sqrt((double)x);
-        r = (r + x / r) >> 1;
-        if (r > ulong.MaxValue) r = ulong.MaxValue; // the root of x < 2^128 fits 64 bits; keeps the squares below exact
-        while (r * r > x) r--;
-        while (r < ulong.MaxValue && (r + 1) * (r + 1) <= x) r++;
-        rem = x - r * r;
-        return (ulong)r;
+        // Double estimate (about 2^11 off), one correction step in double arithmetic from the exact 128-bit
+        // difference (within a few units; no 128-bit division), then exact correction.
+        double est = Math.Sqrt((double)x);
+        ulong r = est >= 18446744073709551615.0 ? ulong.MaxValue : (ulong)est;
+        UInt128 sq = (UInt128)r * r;
+        if (x >= sq)
+        {
+            ulong step = (ulong)((double)(x - sq) / (2.0 * r));
+            r = ulong.MaxValue - r < step ? ulong.MaxValue : r + step;
+        }
+        else
+        {
+            r -= (ulong)((double)(sq - x) / (2.0 * r));
+        }
+        while ((UInt128)r * r > x) r--;
+        while (r < ulong.MaxValue && (UInt128)(r + 1) * (r + 1) <= x) r++;
+        rem = x - (UInt128)r * r;
+        return r;
     }
 
     /// <summary>

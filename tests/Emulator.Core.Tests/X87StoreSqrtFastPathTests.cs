@@ -175,6 +175,50 @@ public class X87StoreSqrtFastPathTests
         Assert.True(declined > 1_000, $"fast path declined only {declined} times");
     }
 
+    [Fact]
+    public void FastAdditionOfZeroMatchesTheGeneralPath()
+    {
+        ulong seed = 0xBF58_476D_1CE4_E5B9;
+        int taken = 0;
+        for (int k = 0; k < 20_000; k++)
+        {
+            var x = RandomValue(ref seed);
+            var zero = new Float80((Next(ref seed) & 1) != 0 ? (ushort)0x8000 : (ushort)0, 0);
+            bool zeroFirst = (k & 1) != 0;
+            var a = zeroFirst ? zero : x;
+            var b = zeroFirst ? x : zero;
+            ushort cw = RandomControl(ref seed, k);
+            var op = (X87.Op)(k % 6);
+            var fast = NewPair(cw, a, b);
+            var general = NewPair(cw, a, b);
+            bool ok = X87.TryFastArithRegs(fast, op, 0, 1, false);
+            X87.ArithRegsGeneral(general, op, 0, 1, false);
+            if (!ok)
+            {
+                var untouched = NewPair(cw, a, b);
+                Assert.Equal(untouched.Status, fast.Status);
+                Assert.Equal(untouched.Mantissa, fast.Mantissa);
+                Assert.Equal(untouched.SignExponent, fast.SignExponent);
+                continue;
+            }
+            taken++;
+            Assert.True(general.Status == fast.Status && general.Tag == fast.Tag && X87.St(general, 0) == X87.St(fast, 0),
+                $"{op} {a} {b} cw {cw:X4}: fast {X87.St(fast, 0)} sw {fast.Status:X4}, general {X87.St(general, 0)} sw {general.Status:X4}");
+        }
+        Assert.True(taken > 5_000, $"fast path taken only {taken} times");
+    }
+
+    private static FpuState NewPair(ushort cw, Float80 a, Float80 b)
+    {
+        var f = new FpuState();
+        X87.Init(f);
+        f.Control = cw;
+        X87.Load(f, b);
+        X87.Load(f, a);
+        f.Status |= X87.SW_C1;
+        return f;
+    }
+
     // ---- compiled tier against the interpreted tier ----
 
     private const uint CodeBase = 0x10_0000;

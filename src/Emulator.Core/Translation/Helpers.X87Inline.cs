@@ -86,17 +86,29 @@ public static partial class Helpers
         FpuDone(cpu);
     }
 
-    /// <summary>A normal float32/float64 as a double-extended value (exact, no flags); false for zero, denormal, infinity, NaN.</summary>
+    /// <summary>A normal or zero float32/float64 as a double-extended value (exact, no flags); false for denormal, infinity, NaN.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TryFastFloat(ulong bits, bool m64, out ushort se, out ulong m)
     {
         int e;
         if (m64)
         {
+            if ((bits << 1) == 0)
+            {
+                se = (ushort)((bits >> 48) & 0x8000);
+                m = 0;
+                return true;
+            }
             e = (int)(bits >> 52) & 0x7FF;
             se = (ushort)(((bits >> 48) & 0x8000) | (uint)(e - 1023 + Float80.Bias));
             m = 0x8000_0000_0000_0000 | (bits << 11);
             return (uint)(e - 1) < 0x7FE;
+        }
+        if ((bits << 33) == 0)
+        {
+            se = (ushort)((bits >> 16) & 0x8000);
+            m = 0;
+            return true;
         }
         e = (int)(bits >> 23) & 0xFF;
         se = (ushort)(((bits >> 16) & 0x8000) | (uint)(e - 127 + Float80.Bias));

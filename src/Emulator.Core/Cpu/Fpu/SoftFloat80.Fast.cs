@@ -20,7 +20,15 @@ public static partial class SoftFloat80
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static FastResult TryFastArith(int op, ushort seA, ulong mA, ushort seB, ulong mB, int control)
     {
-        if (!IsNormal(seA, mA) || !IsNormal(seB, mB)) return FastResult.None;
+        if (!IsNormal(seA, mA) || !IsNormal(seB, mB))
+        {
+            if (op > 2) return FastResult.None;
+            // x ± 0 and 0 ± x for a normal x: x (negated for the subtrahend), rounded at the precision control.
+            bool zeroA = (seA & 0x7FFF) == 0 && mA == 0, zeroB = (seB & 0x7FFF) == 0 && mB == 0;
+            if (zeroB && IsNormal(seA, mA)) return op == 2 ? FastRound((seA & 0x8000) == 0, seA & 0x7FFF, mA, 0, control) : FastRound((seA & 0x8000) != 0, seA & 0x7FFF, mA, 0, control);
+            if (zeroA && IsNormal(seB, mB)) return op == 1 ? FastRound((seB & 0x8000) == 0, seB & 0x7FFF, mB, 0, control) : FastRound((seB & 0x8000) != 0, seB & 0x7FFF, mB, 0, control);
+            return FastResult.None;
+        }
         switch (op)
         {
             case 0: return FastAdd(seA, mA, seB, mB, control);

@@ -86,17 +86,29 @@ public static partial class Helpers
         FpuDone(cpu);
     }
 
-    /// <summary>A normal float32/float64 as a double-extended value (exact, no flags); false for zero, denormal, infinity, NaN.</summary>
+    /// <summary>A normal or zero float32/float64 as a double-extended value (exact, no flags); false for denormal, infinity, NaN.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TryFastFloat(ulong bits, bool m64, out ushort se, out ulong m)
     {
         int e;
         if (m64)
         {
+            if ((bits << 1) == 0)
+            {
+                se = (ushort)((bits >> 48) & 0x8000);
+                m = 0;
+                return true;
+            }
             e = (int)(bits >> 52) & 0x7FF;
             se = (ushort)(((bits >> 48) & 0x8000) | (uint)(e - 1023 + Float80.Bias));
             m = 0x8000_0000_0000_0000 | (bits << 11);
             return (uint)(e - 1) < 0x7FE;
+        }
+        if ((bits << 33) == 0)
+        {
+            se = (ushort)((bits >> 16) & 0x8000);
+            m = 0;
+            return true;
         }
         e = (int)(bits >> 23) & 0xFF;
         se = (ushort)(((bits >> 16) & 0x8000) | (uint)(e - 127 + Float80.Bias));
@@ -129,6 +141,15 @@ public static partial class Helpers
     internal static void X87LoadMem(CpuState cpu, ulong bits, bool m64, int seg, uint ea, uint ip, int fop)
     {
         var f = cpu.Fpu;
+        if (TryFastFloat(bits, m64, out ushort se, out ulong m))
+        {
+            // A normal value converts exactly without flags: a plain push (stack overflow is Load's rule).
+            X87Record(cpu, ip, fop);
+            X87RecordData(cpu, f, seg, ea);
+            X87.Load(f, new Float80(se, m));
+            FpuDone(cpu);
+            return;
+        }
         var env = X87.Env(f);
         env.Flags = 0;
         var v = m64 ? SoftFloat80.FromFloat64(bits, ref env) : SoftFloat80.FromFloat32((uint)bits, ref env);
@@ -217,5 +238,140 @@ public static partial class Helpers
         if (pop) X87.Pop(f);
         FpuDone(cpu);
         return true;
+    }
+
+    // ---- stores to memory: a pure "try" computes the value (nothing changed), the compiled code writes it inline
+    // (a fault leaves the FPU state untouched), then "done" records the pointers, the flags and the pop ----
+
+    /// <summary>No #NM (CR0.EM/TS clear): the check of the non-waiting forms (FNSTCW, FNSTSW).</summary>
+    internal static bool X87NoWaitReady(CpuState cpu) => (cpu.Cr0 & (Cr.CR0_EM | Cr.CR0_TS)) == 0;
+
+    /// <summary>
+    /// FST/FSTP m32fp/m64fp when <see cref="X87Ready"/>, ST(0) holds a normal value and its conversion is a normal
+    /// float with at most a masked precision exception (<see cref="SoftFloat80.TryFastToBinary"/>); false (nothing
+    /// changed) otherwise.
+    /// </summary>
+    internal static bool X87TryStoreFloat(CpuState cpu, bool m64, out ulong bits, out int flags)
+    {
+        bits = 0;
+        flags = 0;
+        if (!X87Ready(cpu)) return false;
+        var f = cpu.Fpu;
+        int top = X87.Top(f);
+        if (X87.GetTag(f, top) == X87.TagEmpty) return false;
+        return SoftFloat80.TryFastToBinary(f.SignExponent[top], f.Mantissa[top], m64, f.Control, out bits, out flags);
+    }
+
+    /// <summary>FIST/FISTP m16/m32/m64int with the current rounding control (<see cref="SoftFloat80.TryFastToInt"/>); false (nothing changed) otherwise.</summary>
+    internal static bool X87TryStoreInt(CpuState cpu, int bitsWide, out ulong value, out int flags)
+    {
+        value = 0;
+        flags = 0;
+        if (!X87Ready(cpu)) return false;
+        var f = cpu.Fpu;
+        int top = X87.Top(f);
+        if (X87.GetTag(f, top) == X87.TagEmpty) return false;
+        int cw = f.Control;
+        if (!SoftFloat80.TryFastToInt(f.SignExponent[top], f.Mantissa[top], bitsWide, (cw >> 10) & 3, cw, out long v, out flags)) return false;
+        value = (ulong)v;
+        return true;
+    }
+
+    /// <summary>After the inline write of a fast store: pointers, PE/C1 (<paramref name="flags"/>), pop.</summary>
+    internal static void X87StoreDone(CpuState cpu, int flags, bool pop, int seg, uint ea, uint ip, int fop)
+    {
+        var f = X87Record(cpu, ip, fop);
+        X87RecordData(cpu, f, seg, ea);
+        f.Status = (ushort)((f.Status & ~X87.SW_C1) | flags);
+        if (pop) X87.Pop(f);
+        FpuDone(cpu);
+    }
+
+    /// <summary>FILD m16/m32/m64int with the integer already read (exact, no flags).</summary>
+    internal static void X87LoadInt(CpuState cpu, long value, int seg, uint ea, uint ip, int fop)
+    {
+        var f = X87Record(cpu, ip, fop);
+        X87RecordData(cpu, f, seg, ea);
+        X87.Load(f, SoftFloat80.FromInt64(value));
+        FpuDone(cpu);
+    }
+
+    /// <summary>FLDCW with the word already read.</summary>
+    internal static void X87LoadControl(CpuState cpu, int cw)
+    {
+        SetControl(cpu.Fpu, (ushort)cw);
+        FpuDone(cpu);
+    }
+
+    internal static int X87Control(CpuState cpu) => cpu.Fpu.Control;
+
+    internal static int X87Status(CpuState cpu) => cpu.Fpu.Status;
+
+    /// <summary>FNSTSW AX.</summary>
+    internal static bool X87StoreStatusAx(CpuState cpu)
+    {
+        if (!X87NoWaitReady(cpu)) return false;
+        cpu.Rax = (cpu.Rax & ~0xFFFFul) | cpu.Fpu.Status;
+        return true;
+    }
+
+    // ---- single-operand register forms ----
+
+    /// <summary>FCHS / FABS.</summary>
+    internal static bool X87SignOp(CpuState cpu, bool abs, uint ip, int fop)
+    {
+        if (!X87Ready(cpu)) return false;
+        X87.SignOp(X87Record(cpu, ip, fop), abs);
+        FpuDone(cpu);
+        return true;
+    }
+
+    /// <summary>FSQRT: the fast path for a normal positive ST(0) (<see cref="SoftFloat80.TryFastSqrt"/>), else the general one.</summary>
+    internal static bool X87Sqrt(CpuState cpu, uint ip, int fop)
+    {
+        if (!X87Ready(cpu)) return false;
+        var f = X87Record(cpu, ip, fop);
+        if (!X87.TryFastSqrt(f)) X87.Sqrt(f);
+        FpuDone(cpu);
+        return true;
+    }
+
+    // ---- FCOM family with the condition codes (the FNSTSW AX + SAHF/TEST AH pattern) ----
+
+    /// <summary>FCOM/FCOMP/FCOMPP/FUCOM/FUCOMP/FUCOMPP ST(0), ST(k): C3 C2 C0 (C1 cleared), then <paramref name="pops"/> pops.</summary>
+    internal static bool X87CompareRegs(CpuState cpu, int k, bool quiet, int pops, uint ip, int fop)
+    {
+        if (!X87Ready(cpu)) return false;
+        var f = X87Record(cpu, ip, fop);
+        if (!X87.IsEmpty(f, 0) && !X87.IsEmpty(f, k) && TryFastCompare(X87.St(f, 0), X87.St(f, k), out var rel))
+        {
+            X87.CompareCodes(f, rel);
+            for (int n = 0; n < pops; n++) X87.Pop(f);
+        }
+        else
+        {
+            X87.Compare(f, X87.St(f, k), X87.IsEmpty(f, k), quiet, pops, default, out _);
+        }
+        FpuDone(cpu);
+        return true;
+    }
+
+    /// <summary>FCOM/FCOMP m32fp/m64fp with the operand's bits already read.</summary>
+    internal static void X87CompareMem(CpuState cpu, ulong bits, bool m64, int pops, int seg, uint ea, uint ip, int fop)
+    {
+        var f = X87Record(cpu, ip, fop);
+        X87RecordData(cpu, f, seg, ea);
+        if (!X87.IsEmpty(f, 0) && TryFastFloat(bits, m64, out ushort se, out ulong m) && TryFastCompare(X87.St(f, 0), new Float80(se, m), out var rel))
+        {
+            X87.CompareCodes(f, rel);
+            for (int n = 0; n < pops; n++) X87.Pop(f);
+        }
+        else
+        {
+            var env = default(FpEnv);
+            var v = m64 ? SoftFloat80.FromFloat64(bits, ref env) : SoftFloat80.FromFloat32((uint)bits, ref env);
+            X87.Compare(f, v, false, false, pops, env, out _);
+        }
+        FpuDone(cpu);
     }
 }

@@ -918,7 +918,204 @@ internal sealed class InlineEmitter
     private static bool X87Mnemonic(Mnemonic m) => m is Mnemonic.Fld or Mnemonic.Fst or Mnemonic.Fstp or Mnemonic.Fxch
         or Mnemonic.Fldz or Mnemonic.Fld1 or Mnemonic.Fcomi or Mnemonic.Fcomip or Mnemonic.Fucomi or Mnemonic.Fucomip
         or Mnemonic.Fadd or Mnemonic.Faddp or Mnemonic.Fsub or Mnemonic.Fsubp or Mnemonic.Fsubr or Mnemonic.Fsubrp
-        or Mnemonic.Fmul or Mnemonic.Fmulp or Mnemonic.Fdiv or Mnemonic.Fdivp or Mnemonic.Fdivr or Mnemonic.Fdivrp;
+        or Mnemonic.Fmul or Mnemonic.Fmulp or Mnemonic.Fdiv or Mnemonic.Fdivp or Mnemonic.Fdivr or Mnemonic.Fdivrp
+        or Mnemonic.Fild or Mnemonic.Fist or Mnemonic.Fistp or Mnemonic.Fsqrt or Mnemonic.Fchs or Mnemonic.Fabs
+        or Mnemonic.Fldcw or Mnemonic.Fnstcw or Mnemonic.Fnstsw
+        or Mnemonic.Fcom or Mnemonic.Fcomp or Mnemonic.Fcompp or Mnemonic.Fucom or Mnemonic.Fucomp or Mnemonic.Fucompp;
+
+    private static readonly MethodInfo MX87CompareRegs = HelperMethod(nameof(Helpers.X87CompareRegs));
+    private static readonly MethodInfo MX87CompareMem = HelperMethod(nameof(Helpers.X87CompareMem));
+    private static readonly MethodInfo MX87TryStoreFloat = HelperMethod(nameof(Helpers.X87TryStoreFloat));
+    private static readonly MethodInfo MX87TryStoreInt = HelperMethod(nameof(Helpers.X87TryStoreInt));
+    private static readonly MethodInfo MX87StoreDone = HelperMethod(nameof(Helpers.X87StoreDone));
+    private static readonly MethodInfo MX87LoadInt = HelperMethod(nameof(Helpers.X87LoadInt));
+    private static readonly MethodInfo MX87LoadControl = HelperMethod(nameof(Helpers.X87LoadControl));
+    private static readonly MethodInfo MX87NoWaitReady = HelperMethod(nameof(Helpers.X87NoWaitReady));
+    private static readonly MethodInfo MX87Control = HelperMethod(nameof(Helpers.X87Control));
+    private static readonly MethodInfo MX87Status = HelperMethod(nameof(Helpers.X87Status));
+    private static readonly MethodInfo MX87StoreStatusAx = HelperMethod(nameof(Helpers.X87StoreStatusAx));
+    private static readonly MethodInfo MX87SignOp = HelperMethod(nameof(Helpers.X87SignOp));
+    private static readonly MethodInfo MX87Sqrt = HelperMethod(nameof(Helpers.X87Sqrt));
+
+    /// <summary>PE/C1 of an inline x87 store between its "try" and "done" calls (declared on first use).</summary>
+    private LocalBuilder? _x87Flags;
+
+    /// <summary>
+    /// The x87 forms beyond <see cref="X87Op"/>'s table: FST/FSTP m32/m64fp and FIST/FISTP m16/m32/m64int (a pure
+    /// "try" helper computes the value, the store is inline, then "done" commits the FPU state: a fault on the store
+    /// leaves the FPU untouched), FILD m16/m32/m64int, FLDCW, FNSTCW, FNSTSW AX/m16, FSQRT, FCHS, FABS. Every form
+    /// runs the generic helper when its fast path declines (#NM, pending exception, operands needing general rules).
+    /// </summary>
+    private Result X87More(ref Instruction ins)
+    {
+        var m = ins.Mnemonic;
+        bool memOp = ins.OpCount == 1 && ins.Op0Kind == OpKind.Memory && SimpleAddress(ins);
+        int seg = memOp ? Operands.SegIndex(ins.MemorySegment) : 0;
+        int fop = Helpers.FopOf(ins);
+        uint ip = (uint)ins.IP;
+        var helper = _il.DefineLabel();
+        var done = _il.DefineLabel();
+        bool stores = false;
+        switch (m)
+        {
+            case Mnemonic.Fst or Mnemonic.Fstp or Mnemonic.Fist or Mnemonic.Fistp when memOp:
+                {
+                    bool isInt = m is Mnemonic.Fist or Mnemonic.Fistp;
+                    int size = ins.MemorySize switch
+                    {
+                        MemorySize.Float32 when !isInt => 4,
+                        MemorySize.Float64 when !isInt => 8,
+                        MemorySize.Int16 when isInt => 2,
+                        MemorySize.Int32 when isInt => 4,
+                        MemorySize.Int64 when isInt => 8,
+                        _ => 0,
+                    };
+                    if (size == 0) return Result.NotHandled;
+                    _x87Flags ??= _il.DeclareLocal(typeof(int));
+                    _il.Emit(OpCodes.Ldarg_1);
+                    if (isInt) _il.Emit(OpCodes.Ldc_I4, size * 8);
+                    else _il.Emit(size == 8 ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
+                    _il.Emit(OpCodes.Ldloca, _val64);
+                    _il.Emit(OpCodes.Ldloca, _x87Flags);
+                    _il.Emit(OpCodes.Call, isInt ? MX87TryStoreInt : MX87TryStoreFloat);
+                    _il.Emit(OpCodes.Brfalse, helper);
+                    EmitEffectiveAddress(ref ins);
+                    if (size == 8) EmitWrite64(seg, _val64);
+                    else
+                    {
+                        _il.Emit(OpCodes.Ldloc, _val64);
+                        _il.Emit(OpCodes.Conv_U4);
+                        _il.Emit(OpCodes.Stloc, _val);
+                        EmitWrite(seg, size, _val);
+                    }
+                    _il.Emit(OpCodes.Ldarg_1);
+                    _il.Emit(OpCodes.Ldloc, _x87Flags);
+                    _il.Emit(m is Mnemonic.Fstp or Mnemonic.Fistp ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
+                    _il.Emit(OpCodes.Ldc_I4, seg);
+                    _il.Emit(OpCodes.Ldloc, _ea);
+                    _il.Emit(OpCodes.Ldc_I4, (int)ip);
+                    _il.Emit(OpCodes.Ldc_I4, fop);
+                    _il.Emit(OpCodes.Call, MX87StoreDone);
+                    stores = true;
+                    break;
+                }
+            case Mnemonic.Fild when memOp && ins.MemorySize is MemorySize.Int16 or MemorySize.Int32 or MemorySize.Int64:
+                {
+                    _il.Emit(OpCodes.Ldarg_1);
+                    _il.Emit(OpCodes.Call, MX87Ready);
+                    _il.Emit(OpCodes.Brfalse, helper);
+                    if (ins.MemorySize == MemorySize.Int64) ReadMem64(ref ins);
+                    else
+                    {
+                        EmitEffectiveAddress(ref ins);
+                        bool w16 = ins.MemorySize == MemorySize.Int16;
+                        EmitRead(seg, w16 ? 2 : 4);
+                        _il.Emit(OpCodes.Ldloc, _val);
+                        if (w16) _il.Emit(OpCodes.Conv_I2);
+                        _il.Emit(OpCodes.Conv_I8);
+                    }
+                    _il.Emit(OpCodes.Stloc, _val64);
+                    _il.Emit(OpCodes.Ldarg_1);
+                    _il.Emit(OpCodes.Ldloc, _val64);
+                    _il.Emit(OpCodes.Ldc_I4, seg);
+                    _il.Emit(OpCodes.Ldloc, _ea);
+                    _il.Emit(OpCodes.Ldc_I4, (int)ip);
+                    _il.Emit(OpCodes.Ldc_I4, fop);
+                    _il.Emit(OpCodes.Call, MX87LoadInt);
+                    break;
+                }
+            case Mnemonic.Fldcw when memOp:
+                _il.Emit(OpCodes.Ldarg_1);
+                _il.Emit(OpCodes.Call, MX87Ready);
+                _il.Emit(OpCodes.Brfalse, helper);
+                EmitEffectiveAddress(ref ins);
+                EmitRead(seg, 2);
+                _il.Emit(OpCodes.Ldarg_1);
+                _il.Emit(OpCodes.Ldloc, _val);
+                _il.Emit(OpCodes.Call, MX87LoadControl);
+                break;
+            case Mnemonic.Fnstcw or Mnemonic.Fnstsw when memOp:
+                _il.Emit(OpCodes.Ldarg_1);
+                _il.Emit(OpCodes.Call, MX87NoWaitReady);
+                _il.Emit(OpCodes.Brfalse, helper);
+                EmitEffectiveAddress(ref ins);
+                _il.Emit(OpCodes.Ldarg_1);
+                _il.Emit(OpCodes.Call, m == Mnemonic.Fnstcw ? MX87Control : MX87Status);
+                _il.Emit(OpCodes.Stloc, _val);
+                EmitWrite(seg, 2, _val);
+                stores = true;
+                break;
+            case Mnemonic.Fnstsw when ins.OpCount == 1 && ins.Op0Kind == OpKind.Register && ins.Op0Register == Register.AX:
+                _il.Emit(OpCodes.Ldarg_1);
+                _il.Emit(OpCodes.Call, MX87StoreStatusAx);
+                _il.Emit(OpCodes.Brfalse, helper);
+                break;
+            case Mnemonic.Fcom or Mnemonic.Fcomp when memOp && ins.MemorySize is MemorySize.Float32 or MemorySize.Float64:
+                {
+                    bool m64 = ins.MemorySize == MemorySize.Float64;
+                    _il.Emit(OpCodes.Ldarg_1);
+                    _il.Emit(OpCodes.Call, MX87Ready);
+                    _il.Emit(OpCodes.Brfalse, helper);
+                    if (m64) ReadMem64(ref ins);
+                    else
+                    {
+                        EmitEffectiveAddress(ref ins);
+                        EmitRead(seg, 4);
+                        _il.Emit(OpCodes.Ldloc, _val);
+                        _il.Emit(OpCodes.Conv_U8);
+                    }
+                    _il.Emit(OpCodes.Stloc, _val64);
+                    _il.Emit(OpCodes.Ldarg_1);
+                    _il.Emit(OpCodes.Ldloc, _val64);
+                    _il.Emit(m64 ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
+                    _il.Emit(m == Mnemonic.Fcomp ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
+                    _il.Emit(OpCodes.Ldc_I4, seg);
+                    _il.Emit(OpCodes.Ldloc, _ea);
+                    _il.Emit(OpCodes.Ldc_I4, (int)ip);
+                    _il.Emit(OpCodes.Ldc_I4, fop);
+                    _il.Emit(OpCodes.Call, MX87CompareMem);
+                    break;
+                }
+            case Mnemonic.Fcom or Mnemonic.Fcomp or Mnemonic.Fcompp or Mnemonic.Fucom or Mnemonic.Fucomp or Mnemonic.Fucompp
+                when ins.OpCount == 0 || (ins.OpCount == 1 && IsSt(ins, 0)) || (ins.OpCount == 2 && IsSt(ins, 1)):
+                {
+                    int k = ins.OpCount == 2 ? StOf(ins, 1) : ins.OpCount == 1 ? StOf(ins, 0) : 1;
+                    int pops = m is Mnemonic.Fcompp or Mnemonic.Fucompp ? 2 : m is Mnemonic.Fcomp or Mnemonic.Fucomp ? 1 : 0;
+                    _il.Emit(OpCodes.Ldarg_1);
+                    _il.Emit(OpCodes.Ldc_I4, k);
+                    _il.Emit(m is Mnemonic.Fucom or Mnemonic.Fucomp or Mnemonic.Fucompp ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
+                    _il.Emit(OpCodes.Ldc_I4, pops);
+                    _il.Emit(OpCodes.Ldc_I4, (int)ip);
+                    _il.Emit(OpCodes.Ldc_I4, fop);
+                    _il.Emit(OpCodes.Call, MX87CompareRegs);
+                    _il.Emit(OpCodes.Brfalse, helper);
+                    break;
+                }
+            case Mnemonic.Fsqrt when ins.OpCount == 0:
+                _il.Emit(OpCodes.Ldarg_1);
+                _il.Emit(OpCodes.Ldc_I4, (int)ip);
+                _il.Emit(OpCodes.Ldc_I4, fop);
+                _il.Emit(OpCodes.Call, MX87Sqrt);
+                _il.Emit(OpCodes.Brfalse, helper);
+                break;
+            case Mnemonic.Fchs or Mnemonic.Fabs when ins.OpCount == 0:
+                _il.Emit(OpCodes.Ldarg_1);
+                _il.Emit(m == Mnemonic.Fabs ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
+                _il.Emit(OpCodes.Ldc_I4, (int)ip);
+                _il.Emit(OpCodes.Ldc_I4, fop);
+                _il.Emit(OpCodes.Call, MX87SignOp);
+                _il.Emit(OpCodes.Brfalse, helper);
+                break;
+            default:
+                return Result.NotHandled;
+        }
+        _il.Emit(OpCodes.Br, done);
+        _il.MarkLabel(helper);
+        EmitHelperCall(ref ins);
+        _il.MarkLabel(done);
+        if (stores) EndOfStoringInstruction(ref ins);
+        return Result.Handled;
+    }
 
     private static int StOf(in Instruction ins, int op) => ins.GetOpRegister(op) - Register.ST0;
 
@@ -932,6 +1129,10 @@ internal sealed class InlineEmitter
     private Result X87Op(ref Instruction ins)
     {
         var m = ins.Mnemonic;
+        if (m is Mnemonic.Fild or Mnemonic.Fist or Mnemonic.Fistp or Mnemonic.Fsqrt or Mnemonic.Fchs or Mnemonic.Fabs
+            or Mnemonic.Fldcw or Mnemonic.Fnstcw or Mnemonic.Fnstsw
+            or Mnemonic.Fcom or Mnemonic.Fcomp or Mnemonic.Fcompp or Mnemonic.Fucom or Mnemonic.Fucomp or Mnemonic.Fucompp
+            || (m is Mnemonic.Fst or Mnemonic.Fstp && ins.OpCount == 1 && ins.Op0Kind == OpKind.Memory)) return X87More(ref ins);
         int fop = Helpers.FopOf(ins);
         uint ip = (uint)ins.IP;
         bool mem = ins.OpCount == 1 && ins.Op0Kind == OpKind.Memory && SimpleAddress(ins) && ins.MemorySize is MemorySize.Float64 or MemorySize.Float32;

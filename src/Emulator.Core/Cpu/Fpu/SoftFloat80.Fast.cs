@@ -20,7 +20,15 @@ public static partial class SoftFloat80
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static FastResult TryFastArith(int op, ushort seA, ulong mA, ushort seB, ulong mB, int control)
     {
-        if (!IsNormal(seA, mA) || !IsNormal(seB, mB)) return FastResult.None;
+        if (!IsNormal(seA, mA) || !IsNormal(seB, mB))
+        {
+            if (op > 2) return FastResult.None;
+            // x ± 0 and 0 ± x for a normal x: x (negated for the subtrahend), rounded at the precision control.
+            bool zeroA = (seA & 0x7FFF) == 0 && mA == 0, zeroB = (seB & 0x7FFF) == 0 && mB == 0;
+            if (zeroB && IsNormal(seA, mA)) return op == 2 ? FastRound((seA & 0x8000) == 0, seA & 0x7FFF, mA, 0, control) : FastRound((seA & 0x8000) != 0, seA & 0x7FFF, mA, 0, control);
+            if (zeroA && IsNormal(seB, mB)) return op == 1 ? FastRound((seB & 0x8000) == 0, seB & 0x7FFF, mB, 0, control) : FastRound((seB & 0x8000) != 0, seB & 0x7FFF, mB, 0, control);
+            return FastResult.None;
+        }
         switch (op)
         {
             case 0: return FastAdd(seA, mA, seB, mB, control);
@@ -225,5 +233,140 @@ public static partial class SoftFloat80
         }
         if (e >= Float80.MaxExp) return FastResult.None;
         return new FastResult(m, (sign ? 0x8000 : 0) | e | (flags << 16));
+    }
+
+    /// <summary>
+    /// FST m32fp/m64fp conversion of a normal value whose result is a normal float (no overflow, no underflow) under
+    /// rounding control <paramref name="control"/> (precision control does not apply to stores). Returns false when
+    /// the general path is needed (other operands or results, or inexact with PE unmasked); <paramref name="flags"/>
+    /// then holds PE and C1 as status-word bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryFastToBinary(ushort se, ulong m, bool m64, int control, out ulong bits, out int flags)
+    {
+        bits = 0;
+        flags = 0;
+        if (!IsNormal(se, m)) return false;
+        int fracBits = m64 ? 52 : 23;
+        int bias = m64 ? 1023 : 127, maxE = m64 ? 2047 : 255;
+        int e = (se & 0x7FFF) - Float80.Bias + bias;
+        if (e <= 0 || e >= maxE) return false;
+        int drop = 63 - fracBits;
+        ulong kept = m >> drop;
+        ulong rw = m << (64 - drop);
+        bool sign = (se & 0x8000) != 0;
+        if (rw != 0)
+        {
+            if ((control & FpEnv.PE) == 0) return false;
+            flags = FpEnv.PE;
+            bool inc = ((control >> 10) & 3) switch
+            {
+                0 => rw > 0x8000_0000_0000_0000 || (rw == 0x8000_0000_0000_0000 && (kept & 1) != 0),
+                1 => sign,
+                2 => !sign,
+                _ => false,
+            };
+            if (inc)
+            {
+                flags |= FpEnv.C1;
+                kept++;
+                if ((kept >> (fracBits + 1)) != 0)
+                {
+                    kept >>= 1;
+                    e++;
+                    if (e >= maxE) return false;
+                }
+            }
+        }
+        bits = (sign ? 1ul << (m64 ? 63 : 31) : 0) | ((ulong)e << fracBits) | (kept & ((1ul << fracBits) - 1));
+        return true;
+    }
+
+    /// <summary>
+    /// FSQRT of a normal positive value: the 64-bit integer square root of the significand (scaled to 127 or 128 bits
+    /// by the exponent's parity) with the remainder deciding the rounding bits, rounded once at the precision and
+    /// rounding control. An exact square root is never halfway between two representable values, so remainder &gt;
+    /// root means above the half-way point.
+    /// </summary>
+    public static FastResult TryFastSqrt(ushort se, ulong m, int control)
+    {
+        if ((se & 0x8000) != 0 || !IsNormal(se, m)) return FastResult.None;
+        int E = (se & 0x7FFF) - Float80.Bias;
+        UInt128 x = (E & 1) != 0 ? new UInt128(m, 0) : new UInt128(m >> 1, m << 63);
+        ulong r = ISqrt128(x, out UInt128 rem);
+        ulong lo = rem == 0 ? 0 : rem > r ? 0x8000_0000_0000_0001 : 1;
+        return FastRound(false, (E >> 1) + Float80.Bias, r, lo, control);
+    }
+
+    /// <summary>floor(sqrt(x)) for 2^126 ≤ x &lt; 2^128 and the remainder x − root².</summary>
+    private static ulong ISqrt128(UInt128 x, out UInt128 rem)
+    {
+        // Double estimate (about 2^11 off), one correction step in double arithmetic from the exact 128-bit
+        // difference (within a few units; no 128-bit division), then exact correction.
+        double est = Math.Sqrt((double)x);
+        ulong r = est >= 18446744073709551615.0 ? ulong.MaxValue : (ulong)est;
+        UInt128 sq = (UInt128)r * r;
+        if (x >= sq)
+        {
+            ulong step = (ulong)((double)(x - sq) / (2.0 * r));
+            r = ulong.MaxValue - r < step ? ulong.MaxValue : r + step;
+        }
+        else
+        {
+            r -= (ulong)((double)(sq - x) / (2.0 * r));
+        }
+        while ((UInt128)r * r > x) r--;
+        while (r < ulong.MaxValue && (UInt128)(r + 1) * (r + 1) <= x) r++;
+        rem = x - (UInt128)r * r;
+        return r;
+    }
+
+    /// <summary>
+    /// FIST/FISTP conversion of a zero or normal value with magnitude below 2^63 to a <paramref name="bitsWide"/>-bit
+    /// integer under the rounding control; false when the general path is needed (out of range, inexact with PE
+    /// unmasked, other operands).
+    /// </summary>
+    public static bool TryFastToInt(ushort se, ulong m, int bitsWide, int rc, int control, out long value, out int flags)
+    {
+        value = 0;
+        flags = 0;
+        int exp = se & 0x7FFF;
+        if (exp == 0 && m == 0) return true;
+        if (!IsNormal(se, m)) return false;
+        int E = exp - Float80.Bias;
+        if (E > 62) return false;
+        bool sign = (se & 0x8000) != 0;
+        ulong ip, frac;
+        if (E >= 0)
+        {
+            ip = m >> (63 - E);
+            frac = m << (E + 1);
+        }
+        else
+        {
+            ip = 0;
+            frac = E == -1 ? m : 1;
+        }
+        if (frac != 0)
+        {
+            if ((control & FpEnv.PE) == 0) return false;
+            flags = FpEnv.PE;
+            bool inc = rc switch
+            {
+                0 => frac > 0x8000_0000_0000_0000 || (frac == 0x8000_0000_0000_0000 && (ip & 1) != 0),
+                1 => sign,
+                2 => !sign,
+                _ => false,
+            };
+            if (inc)
+            {
+                flags |= FpEnv.C1;
+                ip++;
+            }
+        }
+        ulong limit = sign ? 1ul << (bitsWide - 1) : (1ul << (bitsWide - 1)) - 1;
+        if (ip > limit) return false;
+        value = sign ? (long)(0 - ip) : (long)ip;
+        return true;
     }
 }

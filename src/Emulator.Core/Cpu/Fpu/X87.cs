@@ -291,6 +291,23 @@ public static class X87
 
     public static void Sqrt(FpuState f) => Unary(f, static (a, e) => (SoftFloat80.Sqrt(a, ref e), e));
 
+    /// <summary>
+    /// <see cref="Sqrt"/> for a normal positive ST(0) whose result needs no general rule (see
+    /// <see cref="SoftFloat80.TryFastSqrt"/>); false, with nothing changed, otherwise.
+    /// </summary>
+    public static bool TryFastSqrt(FpuState f)
+    {
+        int status = f.Status;
+        int top = (status >> 11) & 7;
+        if (((f.Tag >> (2 * top)) & 3) == TagEmpty) return false;
+        var r = SoftFloat80.TryFastSqrt(f.SignExponent[top], f.Mantissa[top], f.Control);
+        if (!r.Ok) return false;
+        f.SignExponent[top] = r.SignExp;
+        f.Mantissa[top] = r.Significand;
+        f.Status = (ushort)((status & ~SW_C1) | r.Flags);
+        return true;
+    }
+
     public static void Rndint(FpuState f) => Unary(f, static (a, e) => (SoftFloat80.RoundToInt(a, ref e), e));
 
     /// <summary>FCHS / FABS: sign only, no exceptions other than stack underflow; C1 cleared.</summary>

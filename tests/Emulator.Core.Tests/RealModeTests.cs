@@ -96,4 +96,39 @@ public class RealModeTests
         t.RunToHalt();
         Assert.Equal(0x42u, (uint)t.Cpu.Rax & 0xFF);
     }
+
+    [Fact]
+    public void AFaultHandlerSeesTheFlagsOfTheLastArithmeticInstructionBeforeTheFault()
+    {
+        // ADD AX, BX (FFFF + 1: CF, PF, AF, ZF set; SF, OF clear) then a word read at offset FFFF, which raises #GP(0)
+        // in real mode (SDM Vol. 3A §20.1.3): the FLAGS image pushed for the handler is ADD's result, compiled or not.
+        foreach (int threshold in new[] { 0, int.MaxValue })
+        {
+            using var t = new TestCpu();
+            t.Core.Cache.TierUpThreshold = threshold;
+            t.Core.Cache.BackgroundCompilation = false;
+            t.Load(16, 0x600, a =>
+            {
+                a.mov(bp, sp);
+                a.mov(dx, __word_ptr[bp + 4]);
+                a.hlt();
+            });
+            t.Memory.WritePhysical(13 * 4, new byte[] { 0x00, 0x06, 0x00, 0x00 });
+            t.Load(16, 0x7C00, a =>
+            {
+                a.mov(sp, 0x7000);
+                a.mov(ax, 0xFFFF);
+                a.mov(bx, 1);
+                a.mov(si, 0xFFFF);
+                a.add(ax, bx);
+                a.mov(cx, __word_ptr[si]);
+                a.hlt();
+            });
+            t.StartReal(0, 0x7C00);
+            t.RunToHalt();
+            Assert.Equal(0x600u + 3 + 3, (uint)t.Cpu.Rip); // halted in the #GP handler
+            const uint arithmetic = Eflags.CF | Eflags.PF | Eflags.AF | Eflags.ZF | Eflags.SF | Eflags.OF;
+            Assert.Equal(Eflags.CF | Eflags.PF | Eflags.AF | Eflags.ZF, (uint)t.Cpu.Rdx & arithmetic);
+        }
+    }
 }

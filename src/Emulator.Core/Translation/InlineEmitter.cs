@@ -1673,13 +1673,13 @@ internal sealed class InlineEmitter
         _il.Emit(OpCodes.Stloc, _lin);
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldfld, table);
+        // &table[(lin >> 12) & (Entries − 1)] with sizeof(TlbEntry) == 32, as one shift and one mask, zero-extended.
         _il.Emit(OpCodes.Ldloc, _lin);
-        _il.Emit(OpCodes.Ldc_I4, 12);
+        _il.Emit(OpCodes.Ldc_I4, 12 - 5);
         _il.Emit(OpCodes.Shr_Un);
-        _il.Emit(OpCodes.Ldc_I4, Tlb.Entries - 1);
+        _il.Emit(OpCodes.Ldc_I4, (Tlb.Entries - 1) << 5);
         _il.Emit(OpCodes.And);
-        _il.Emit(OpCodes.Ldc_I4_5); // sizeof(TlbEntry) == 32
-        _il.Emit(OpCodes.Shl);
+        _il.Emit(OpCodes.Conv_U);
         _il.Emit(OpCodes.Add);
         _il.Emit(OpCodes.Stloc, _entry);
         _il.Emit(OpCodes.Ldloc, _entry);

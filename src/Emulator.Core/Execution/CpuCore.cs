@@ -101,10 +101,8 @@ public sealed class CpuCore
             TranslatedBlock? block = null;
             if (prev is not null)
             {
-                var cand = prevExit == 0 ? prev.Next0 : prev.Next1;
-                long epoch = prevExit == 0 ? prev.Epoch0 : prev.Epoch1;
-                if (cand is not null && cand.Valid && (epoch == cpu.TranslationEpoch || epoch == TranslatedBlock.SamePageLink) && cand.Mode == mode && cand.Linear == cpu.Cs.Base + (uint)cpu.Rip)
-                    block = cand;
+                var cand = prev.Linked(prevExit, cpu.TranslationEpoch);
+                if (cand is not null && cand.Mode == mode && cand.Linear == cpu.Cs.Base + (uint)cpu.Rip) block = cand;
             }
             if (block is null)
             {
@@ -144,14 +142,7 @@ public sealed class CpuCore
                 cpu.LoopLimit = limit;
                 while (cpu.Retired < limit && !cpu.InterruptCheck)
                 {
-                    TranslatedBlock? next;
-                    if (r == BlockExit.Indirect) next = Cache.FindFast(mode);
-                    else
-                    {
-                        next = r == 0 ? block.Next0 : block.Next1;
-                        long epoch = r == 0 ? block.Epoch0 : block.Epoch1;
-                        if (next is not null && (!next.Valid || epoch != cpu.TranslationEpoch && epoch != TranslatedBlock.SamePageLink)) next = null;
-                    }
+                    var next = r == BlockExit.Indirect ? Cache.FindFast(mode) : block.Linked(r, cpu.TranslationEpoch);
                     if (next is null) break;
                     cpu.ChainTail = next;
                     r = next.Run(cpu);

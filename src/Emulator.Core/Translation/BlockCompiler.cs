@@ -228,7 +228,7 @@ internal sealed class BlockCompiler
         {
             uint next = (uint)insns[^1].NextIP & ipMask;
             inline.FlushFlags();
-            EmitExit(il, insns.Length, next, BlockExit.Static0);
+            EmitExit(il, insns.Length, next);
             if (loopStart.HasValue) EmitChain(il, BlockExit.Static0);
             else
             {
@@ -348,7 +348,7 @@ internal sealed class BlockCompiler
         il.Emit(OpCodes.Stfld, FRetired);
     }
 
-    private static void EmitExit(ILGenerator il, int retired, uint rip, int exit)
+    private static void EmitExit(ILGenerator il, int retired, uint rip)
     {
         il.Emit(OpCodes.Ldarg_1);
         il.Emit(OpCodes.Ldc_I4, (int)rip);
@@ -390,12 +390,7 @@ internal sealed class BlockCompiler
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     internal static BlockFunction? Successor(TranslatedBlock block, CpuState cpu, int exit)
     {
-        if (cpu.Retired < cpu.LoopLimit && !cpu.InterruptCheck)
-        {
-            var next = exit == BlockExit.Static0 ? block.Next0 : block.Next1;
-            long epoch = exit == BlockExit.Static0 ? block.Epoch0 : block.Epoch1;
-            if (next is not null && next.Valid && (epoch == TranslatedBlock.SamePageLink || epoch == cpu.TranslationEpoch)) return next.Run;
-        }
+        if (cpu.Retired < cpu.LoopLimit && !cpu.InterruptCheck && block.Linked(exit, cpu.TranslationEpoch) is { } next) return next.Run;
         cpu.ChainTail = block;
         return null;
     }

@@ -46,17 +46,13 @@ internal static class BlockInterpreter
     /// <summary>How a block that ran to its end leaves, by its last instruction (see <see cref="Run"/>).</summary>
     public static int ExitKind(in Instruction last)
     {
-        if (last.FlowControl == FlowControl.Next && !EndsWithModeChange(last)) return TranslatedBlock.ExitStatic;
+        // Instructions that end a block because they may change the mode or the interrupt state leave the dispatcher to
+        // re-read the mode (their helpers stop the block when they do).
+        if (last.FlowControl == FlowControl.Next && !BlockCompiler.EndsBlock(last)) return TranslatedBlock.ExitStatic;
         if (last.Mnemonic == Mnemonic.Jmp && last.IsJmpShortOrNear) return TranslatedBlock.ExitStatic;
         if (last.Mnemonic == Mnemonic.Call && last.Op0Kind is OpKind.NearBranch16 or OpKind.NearBranch32) return TranslatedBlock.ExitStatic;
         if (last.IsJccShortOrNear) return TranslatedBlock.ExitConditional;
         if (last.Mnemonic == Mnemonic.Ret && last.OpCount == 0) return TranslatedBlock.ExitReturn;
         return TranslatedBlock.ExitDynamic;
     }
-
-    /// <summary>
-    /// Instructions that end a block because they may change the mode or the interrupt state: their helpers stop
-    /// the block when they do, but the interpreter leaves the dispatcher to re-read the mode after them anyway.
-    /// </summary>
-    private static bool EndsWithModeChange(in Instruction i) => BlockCompiler.EndsBlock(i);
 }

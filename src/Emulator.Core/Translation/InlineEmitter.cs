@@ -53,14 +53,14 @@ internal sealed class InlineEmitter
     private static readonly MethodInfo MMul = typeof(InlineOps).GetMethod(nameof(InlineOps.Mul))!;
     private static readonly MethodInfo MImul1 = typeof(InlineOps).GetMethod(nameof(InlineOps.Imul1))!;
     private static readonly MethodInfo MImul = typeof(InlineOps).GetMethod(nameof(InlineOps.Imul))!;
-    private static readonly MethodInfo MShift = typeof(InlineOps).GetMethod(nameof(InlineOps.Shift))!;
+    private static readonly MethodInfo MRotate = typeof(InlineOps).GetMethod(nameof(InlineOps.Rotate))!;
     private static readonly MethodInfo MShlValue = typeof(InlineOps).GetMethod(nameof(InlineOps.ShlValue))!;
     private static readonly MethodInfo MShlFlags = typeof(InlineOps).GetMethod(nameof(InlineOps.ShlFlags))!;
     private static readonly MethodInfo MShrValue = typeof(InlineOps).GetMethod(nameof(InlineOps.ShrValue))!;
     private static readonly MethodInfo MShrFlags = typeof(InlineOps).GetMethod(nameof(InlineOps.ShrFlags))!;
     private static readonly MethodInfo MSarValue = typeof(InlineOps).GetMethod(nameof(InlineOps.SarValue))!;
     private static readonly MethodInfo MSarFlags = typeof(InlineOps).GetMethod(nameof(InlineOps.SarFlags))!;
-    private static readonly MethodInfo MCommitShift = typeof(InlineOps).GetMethod(nameof(InlineOps.CommitShift))!;
+    private static readonly MethodInfo MCommitRotate = typeof(InlineOps).GetMethod(nameof(InlineOps.CommitRotate))!;
     private static readonly MethodInfo MSseReady = typeof(Helpers).GetMethod(nameof(Helpers.SseReady), BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly MethodInfo MSdArith = typeof(Helpers).GetMethod(nameof(Helpers.SdArith), BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly MethodInfo MSdCompare = typeof(Helpers).GetMethod(nameof(Helpers.SdCompare), BindingFlags.NonPublic | BindingFlags.Static)!;
@@ -631,18 +631,13 @@ internal sealed class InlineEmitter
         _il.Emit(OpCodes.Ldloc, a);
         _il.Emit(OpCodes.Ldloc, count);
         _il.Emit(OpCodes.Ldloca, fl);
-        _il.Emit(OpCodes.Call, MShift);
+        _il.Emit(OpCodes.Call, MRotate);
         _il.Emit(OpCodes.Stloc, r);
         StoreOperand(ref ins, 0, size, r);
-        if (!flagsDead || kind >= InlineOps.Rol)
-        {
-            _il.Emit(OpCodes.Ldarg_1);
-            _il.Emit(OpCodes.Ldc_I4, kind);
-            _il.Emit(OpCodes.Ldc_I4, size);
-            _il.Emit(OpCodes.Ldloc, r);
-            _il.Emit(OpCodes.Ldloc, fl);
-            _il.Emit(OpCodes.Call, MCommitShift);
-        }
+        // ROL/ROR change only CF and OF: always committed (the dead-flag analysis is about all six flags).
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldloc, fl);
+        _il.Emit(OpCodes.Call, MCommitRotate);
         _il.MarkLabel(skip);
         _producer = null;
         EndOfStoringInstruction(ref ins);
@@ -1948,13 +1943,13 @@ internal sealed class InlineEmitter
 
     private void EmitExit(int retired, uint rip, int exit)
     {
-        EmitPendingStore();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, (int)rip);
         _il.Emit(OpCodes.Conv_U8);
         _il.Emit(OpCodes.Stfld, FRip);
         if (_chain && exit is BlockExit.Static0 or BlockExit.Static1)
         {
+            EmitPendingStore();
             BlockCompiler.EmitRetire(_il, retired);
             BlockCompiler.EmitChain(_il, exit);
             return;

@@ -142,58 +142,31 @@ internal static class InlineOps
     }
 
     /// <summary>
-    /// SHL/SHR/SAR/ROL/ROR of <paramref name="a"/> by <paramref name="count"/> (already masked to 5 bits and not 0):
-    /// the result, and in <paramref name="flags"/> the CF and OF bits (SDM Vol. 2B SAL/SAR/SHL/SHR, RCL/RCR/ROL/ROR,
-    /// as the helpers define the counts above 1).
+    /// ROL/ROR of <paramref name="a"/> by <paramref name="count"/> (already masked to 5 bits and not 0): the result,
+    /// and in <paramref name="flags"/> the CF and OF bits (SDM Vol. 2B RCL/RCR/ROL/ROR, as the helpers define the
+    /// counts above 1). SHL/SHR/SAR have their own inlinable value and flag functions below.
     /// </summary>
-    public static uint Shift(int kind, int size, uint a, uint count, out uint flags)
+    public static uint Rotate(int kind, int size, uint a, uint count, out uint flags)
     {
         int bits = size * 8;
         uint mask = SizeMask(size);
         uint sign = 1u << (bits - 1);
         a &= mask;
-        uint r, c;
-        switch (kind)
+        int n = (int)(count % (uint)bits);
+        if (kind == Rol)
         {
-            case Rol:
-                {
-                    int n = (int)(count % (uint)bits);
-                    r = n == 0 ? a : ((a << n) | (a >> (bits - n))) & mask;
-                    c = r & 1;
-                    flags = c | ((((r & sign) != 0 ? 1u : 0u) ^ c) != 0 ? Eflags.OF : 0);
-                    return r;
-                }
-            case Ror:
-                {
-                    int n = (int)(count % (uint)bits);
-                    r = n == 0 ? a : ((a >> n) | (a << (bits - n))) & mask;
-                    c = (r & sign) != 0 ? 1u : 0u;
-                    uint b2 = (r & (sign >> 1)) != 0 ? 1u : 0u;
-                    flags = c | ((c ^ b2) != 0 ? Eflags.OF : 0);
-                    return r;
-                }
-            case Shl:
-                {
-                    ulong wide = (ulong)a << (int)count;
-                    r = (uint)wide & mask;
-                    c = (uint)(wide >> bits) & 1;
-                    flags = c | ((((r & sign) != 0 ? 1u : 0u) ^ c) != 0 ? Eflags.OF : 0);
-                    return r;
-                }
-            case Shr:
-                {
-                    r = (a >> (int)count) & mask;
-                    c = (uint)(((ulong)a >> (int)(count - 1)) & 1);
-                    flags = c | ((a & sign) != 0 ? Eflags.OF : 0);
-                    return r;
-                }
-            default:
-                {
-                    int sa = (int)(a << (32 - bits)) >> (32 - bits);
-                    r = (uint)(sa >> (int)count) & mask;
-                    flags = (uint)(sa >> ((int)count - 1)) & 1;
-                    return r;
-                }
+            uint r = n == 0 ? a : ((a << n) | (a >> (bits - n))) & mask;
+            uint c = r & 1;
+            flags = c | ((((r & sign) != 0 ? 1u : 0u) ^ c) != 0 ? Eflags.OF : 0);
+            return r;
+        }
+        else
+        {
+            uint r = n == 0 ? a : ((a >> n) | (a << (bits - n))) & mask;
+            uint c = (r & sign) != 0 ? 1u : 0u;
+            uint b2 = (r & (sign >> 1)) != 0 ? 1u : 0u;
+            flags = c | ((c ^ b2) != 0 ? Eflags.OF : 0);
+            return r;
         }
     }
 
@@ -201,7 +174,7 @@ internal static class InlineOps
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint ShlValue(int size, uint a, uint count) => (uint)((ulong)a << (int)count) & SizeMask(size);
 
-    /// <summary>SHL's CF and OF, exactly as <see cref="Shift"/> computes them.</summary>
+    /// <summary>SHL's CF and OF, as <see cref="Helpers"/> defines them (OF from the result's sign and CF for any count).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint ShlFlags(int size, uint a, uint count)
     {
@@ -216,7 +189,7 @@ internal static class InlineOps
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint ShrValue(uint a, uint count) => a >> (int)count;
 
-    /// <summary>SHR's CF and OF (OF = the operand's sign, as <see cref="Shift"/> defines it).</summary>
+    /// <summary>SHR's CF and OF (OF = the operand's sign, as <see cref="Helpers"/> defines it for any count).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint ShrFlags(int size, uint a, uint count) =>
         (uint)((a >> ((int)count - 1)) & 1) | (((a >> (size * 8 - 1)) & 1) << 11);
@@ -237,15 +210,10 @@ internal static class InlineOps
         return (uint)(((int)(a << unused) >> unused) >> ((int)count - 1)) & 1;
     }
 
-    /// <summary>After the shifted value is stored: SHL/SHR/SAR set all six flags (AF = 0), ROL/ROR only CF and OF.</summary>
-    public static void CommitShift(CpuState cpu, int kind, int size, uint r, uint flags)
+    /// <summary>After the rotated value is stored: ROL/ROR change only CF and OF.</summary>
+    public static void CommitRotate(CpuState cpu, uint flags)
     {
-        if (kind >= Rol)
-        {
-            uint f = cpu.GetEflags();
-            cpu.Eflags = (f & ~(Eflags.CF | Eflags.OF)) | flags;
-            return;
-        }
-        SetResult(cpu, size, r, flags);
+        uint f = cpu.GetEflags();
+        cpu.Eflags = (f & ~(Eflags.CF | Eflags.OF)) | flags;
     }
 }

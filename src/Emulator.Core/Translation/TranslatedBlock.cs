@@ -83,6 +83,17 @@ public sealed class TranslatedBlock
     internal TranslatedBlock? Next0, Next1;
     internal long Epoch0, Epoch1;
 
+    /// <summary>
+    /// The successor linked to static exit <paramref name="exit"/> if it may still be entered in translation epoch
+    /// <paramref name="epoch"/>: valid, and linked in that epoch or within one page (<see cref="LinkEpoch"/>).
+    /// </summary>
+    internal TranslatedBlock? Linked(int exit, long epoch)
+    {
+        var next = exit == BlockExit.Static0 ? Next0 : Next1;
+        long linked = exit == BlockExit.Static0 ? Epoch0 : Epoch1;
+        return next is not null && next.Valid && (linked == epoch || linked == SamePageLink) ? next : null;
+    }
+
     /// <summary>The epoch of a link that stays valid across translation epochs.</summary>
     internal const long SamePageLink = long.MinValue;
 

@@ -82,6 +82,107 @@ public class ProtectedModeTests
         a.iretd();
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(int.MaxValue)]
+    public void DataSegmentLoadsBetweenFlatAndBasedSegmentsTakeEffectAtTheNextInstruction(int tierUpThreshold)
+    {
+        // Compiled blocks in a flat-segments mode add no segment base: a load of DS/ES that makes the segments non-flat
+        // (or flat again) must end the block, so the very next access uses the new base — compiled or interpreted.
+        const ushort Based = 0x30;
+        using var t = FlatMachine();
+        t.Core.Cache.TierUpThreshold = tierUpThreshold;
+        t.Core.Cache.BackgroundCompilation = false;
+        Write64(t, Gdt + Based, Descriptor(0x10_0000, 0xFFFFF, 0x92, 0xC));
+        Write32(t, 0x6000, 0); // far pointer 0030:00000000
+        t.Memory.WritePhysical(0x6004, BitConverter.GetBytes(Based));
+        RunTo32(t, a =>
+        {
+            var loop = a.CreateLabel();
+            a.mov(__dword_ptr[0x5000], 0x1111_1111);
+            a.mov(__dword_ptr[0x10_5000], 0x2222_2222);
+            a.mov(ecx, 3); // three passes: compiled blocks, then linked ones
+            a.Label(ref loop);
+            a.push(Based);
+            a.pop(ds);
+            a.mov(ebx, __dword_ptr[0x5000]);
+            a.push(Data0);
+            a.pop(ds);
+            a.mov(edx, __dword_ptr[0x5000]);
+            a.lds(esi, __dword_ptr[0x6000]);
+            a.mov(edi, __dword_ptr[0x5000]);
+            a.mov(ax, Data0);
+            a.mov(ds, ax);
+            a.les(esi, __dword_ptr[0x6000]);
+            a.mov(ebp, __dword_ptr.es[0x5000]);
+            a.mov(ax, Data0);
+            a.mov(es, ax);
+            a.mov(eax, __dword_ptr.es[0x5000]);
+            a.dec(ecx);
+            a.jne(loop);
+            a.hlt();
+        });
+        Assert.Equal(StopReason.HaltedForever, t.RunToHalt());
+        Assert.Equal(0x2222_2222u, (uint)t.Cpu.Rbx);
+        Assert.Equal(0x1111_1111u, (uint)t.Cpu.Rdx);
+        Assert.Equal(0x2222_2222u, (uint)t.Cpu.Rdi);
+        Assert.Equal(0x2222_2222u, (uint)t.Cpu.Rbp);
+        Assert.Equal(0x1111_1111u, (uint)t.Cpu.Rax);
+        Assert.Equal(0u, (uint)t.Cpu.Rcx);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(int.MaxValue)]
+    public void RdtscInRing3WithCr4TsdRaisesGeneralProtectionAndOtherwiseReadsTheCounter(int tierUpThreshold)
+    {
+        // SDM RDTSC: #GP(0) if CR4.TSD = 1 and CPL > 0. Ring 3 reads the counter twice with TSD clear (same value
+        // within one block, in both tiers), then sets nothing and faults on the third read after ring 0 set TSD.
+        using var t = FlatMachine();
+        t.Core.Cache.TierUpThreshold = tierUpThreshold;
+        t.Core.Cache.BackgroundCompilation = false;
+        Write64(t, Idt + 13 * 8, Gate(Code0, 0x9000, 0xE, 0));
+        Write64(t, Idt + 0x80 * 8, Gate(Code0, 0x9100, 0xE, 3));
+        t.Load(32, 0x9000, a =>
+        {
+            a.push(eax);
+            a.mov(ax, Data0);
+            a.mov(ds, ax);
+            a.pop(eax);
+            a.pop(eax); // error code
+            a.mov(__dword_ptr[0x6000], eax);
+            a.pop(eax); // faulting EIP
+            a.mov(__dword_ptr[0x6004], eax);
+            a.hlt();
+        });
+        t.Load(32, 0x9100, a =>
+        {
+            a.mov(eax, cr4); // INT 80h from ring 3: set CR4.TSD, return
+            a.or(eax, 4);
+            a.mov(cr4, eax);
+            a.iretd();
+        });
+        t.Load(32, 0xA000, a =>
+        {
+            a.rdtsc();
+            a.mov(esi, eax);
+            a.mov(edi, edx);
+            a.rdtsc();
+            a.mov(ebx, eax);
+            a.mov(ecx, edx);
+            a.@int(0x80);
+            a.rdtsc(); // at 0xA00E: faults
+            a.hlt();
+        });
+        RunTo32(t, a => EnterRing3(a, 0xA000));
+        t.RunToHalt();
+        Assert.Equal(0xA00Eul, t.Memory.Read(0x6004, 4));
+        Assert.Equal(0ul, t.Memory.Read(0x6000, 4));
+        Assert.Equal((uint)t.Cpu.Rsi, (uint)t.Cpu.Rbx);
+        Assert.Equal((uint)t.Cpu.Rdi, (uint)t.Cpu.Rcx);
+        Assert.NotEqual(0u, (uint)t.Cpu.Rsi);
+    }
+
     [Fact]
     public void EntersProtectedModeThroughAFarJump()
     {

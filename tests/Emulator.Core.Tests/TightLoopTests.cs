@@ -1,3 +1,4 @@
+using Emulator.Core.Cpu;
 using Emulator.Core.Execution;
 using Xunit;
 using static Iced.Intel.AssemblerRegisters;
@@ -199,5 +200,45 @@ public sealed class TightLoopTests
         Assert.Equal(5 + 6 * 499 + 4, fired);
         Assert.Equal(500u, (uint)t.Cpu.Rbx & 0xFFFF);
         Assert.Equal(3u * 499, (uint)t.Cpu.Rdi & 0xFFFF);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(int.MaxValue)]
+    public void AFaultAtTheTopOfALoopPassSeesTheFlagsOfThePreviousPassesComparison(int tierUpThreshold)
+    {
+        // The compiled loop carries the CMP's lazy record over its back-edge in locals; the word read at the top of the
+        // pass with SI = FFFF raises #GP(0) (real mode, SDM Vol. 3A §20.1.3), and the FLAGS image pushed for the handler
+        // must be the previous pass's CMP FFFF, 1234 (SF only) — not ADD's (SF, PF) and not the flags before the loop.
+        using var t = new TestCpu();
+        t.Core.Cache.TierUpThreshold = tierUpThreshold;
+        t.Core.Cache.BackgroundCompilation = false;
+        t.Load(16, 0x600, a =>
+        {
+            a.mov(bp, sp);
+            a.mov(dx, __word_ptr[bp + 4]);
+            a.hlt();
+        });
+        t.Memory.WritePhysical(13 * 4, new byte[] { 0x00, 0x06, 0x00, 0x00 });
+        t.Load(16, 0x7C00, a =>
+        {
+            var loop = a.CreateLabel();
+            a.mov(sp, 0x7000);
+            a.mov(si, 0xFFF8);
+            a.xor(ax, ax); // ZF, PF before the loop
+            a.Label(ref loop);
+            a.mov(ax, __word_ptr[si]);
+            a.add(si, 1);
+            a.mov(bx, si);
+            a.cmp(bx, 0x1234);
+            a.jne(loop);
+            a.hlt();
+        });
+        t.StartReal(0, 0x7C00);
+        t.RunToHalt();
+        Assert.Equal(0x600u + 3 + 3, (uint)t.Cpu.Rip); // halted in the #GP handler
+        Assert.Equal(0xFFFFu, (uint)t.Cpu.Rsi & 0xFFFF);
+        const uint arithmetic = Eflags.CF | Eflags.PF | Eflags.AF | Eflags.ZF | Eflags.SF | Eflags.OF;
+        Assert.Equal(Eflags.SF, (uint)t.Cpu.Rdx & arithmetic);
     }
 }

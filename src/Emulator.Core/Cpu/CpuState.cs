@@ -257,6 +257,15 @@ public sealed unsafe partial class CpuState
         }
     }
 
+    /// <summary>
+    /// True when CS, DS, ES and SS all have base 0 and 4 GiB limits, with DS, ES and SS readable and writable through
+    /// the fast path everywhere (as in every flat-model OS): compiled blocks for this mode add no segment base and
+    /// check no limit for accesses through those segments (<see cref="Translation.BlockCompiler.ModeOf"/>).
+    /// </summary>
+    public bool FlatSegments => Cs.Base == 0 && Cs.Limit == 0xFFFF_FFFF && FlatData(Ds) && FlatData(Es) && FlatData(Ss);
+
+    private static bool FlatData(in Segment s) => s.Base == 0 && s.ReadLimit == 0xFFFF_FFFF && s.WriteLimit == 0xFFFF_FFFF;
+
     /// <summary>Recomputes every segment's fast-path limits (after a mode change).</summary>
     public void UpdateAllFastLimits()
     {

@@ -32,7 +32,14 @@ internal sealed class BlockCompiler
 
     private static FieldInfo Field(string name) => typeof(CpuState).GetField(name) ?? throw new MissingFieldException(nameof(CpuState), name);
 
-    /// <summary>Mode bits that change decoding or semantics: PE, VM, CS.D, SS.B, CPL, TF, debug breakpoints armed.</summary>
+    /// <summary>Mode bit: CS, DS, ES and SS are flat (<see cref="CpuState.FlatSegments"/>).</summary>
+    public const int ModeFlat = 256;
+
+    /// <summary>
+    /// Mode bits that change decoding or semantics: PE, VM, CS.D, SS.B, CPL, TF, debug breakpoints armed, flat
+    /// segments. Anything that can change one of them ends its block with a dynamic exit, so the dispatcher reads
+    /// the mode again (segment loads of CS, DS, ES and SS included).
+    /// </summary>
     public static int ModeOf(CpuState cpu)
     {
         int m = cpu.ProtectedMode ? 1 : 0;
@@ -42,6 +49,7 @@ internal sealed class BlockCompiler
         m |= cpu.Cpl << 4;
         if ((cpu.Eflags & Eflags.TF) != 0) m |= 64;
         if (DebugBreakpoints.AnyExecution(cpu) || cpu.DataBreakpointsArmed) m |= 128;
+        if (cpu.FlatSegments) m |= ModeFlat;
         return m;
     }
 
@@ -122,7 +130,9 @@ internal sealed class BlockCompiler
             case Mnemonic.Mov:
                 return i.Op0Kind == OpKind.Register && (i.Op0Register.IsSegmentRegister() || i.Op0Register.IsCR() || i.Op0Register.IsDR());
             case Mnemonic.Pop:
-                return i.Op0Kind == OpKind.Register && i.Op0Register == Register.SS;
+                return i.Op0Kind == OpKind.Register && i.Op0Register is Register.SS or Register.DS or Register.ES;
+            case Mnemonic.Lds: case Mnemonic.Les:
+                return true;
             default:
                 return false;
         }
@@ -173,13 +183,10 @@ internal sealed class BlockCompiler
         bool terminated = false;
         // A tight loop (a jump back to the first instruction) may loop inside the method; never when single-stepping
         // or with debug breakpoints armed (those blocks hold one instruction and each must return to the dispatcher).
-        Label? loopStart = null;
-        if ((block.Mode & (64 | 128)) == 0)
-        {
-            loopStart = il.DefineLabel();
-            il.MarkLabel(loopStart.Value);
-        }
-        var inline = new InlineEmitter(il, index, status, faultExit, dynamicExit, ipMask, block.Mode, loopStart, (uint)insns[0].IP & ipMask);
+        Label? loopStart = (block.Mode & (64 | 128)) == 0 ? il.DefineLabel() : null;
+        var inline = new InlineEmitter(il, index, status, faultExit, dynamicExit, ipMask, block.Mode, insns, loopStart, (uint)insns[0].IP & ipMask);
+        inline.EmitEntry();
+        if (loopStart.HasValue) il.MarkLabel(loopStart.Value);
         var dead = DeadFlagProducers(insns);
         for (int k = 0; k < insns.Length; k++)
         {
@@ -195,24 +202,7 @@ internal sealed class BlockCompiler
             if (handled == InlineEmitter.Result.Handled) continue;
             inline.HelperCalled(ins);
             // Helper call: RIP = next instruction, then Helpers.X(cpu, ref block.Instructions[k]).
-            il.Emit(OpCodes.Ldarg_1);
-            il.Emit(OpCodes.Ldc_I4, (int)next);
-            il.Emit(OpCodes.Conv_U8);
-            il.Emit(OpCodes.Stfld, FRip);
-            il.Emit(OpCodes.Ldarg_1);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldfld, FInstructions);
-            il.Emit(OpCodes.Ldc_I4, k);
-            il.Emit(OpCodes.Ldelema, typeof(Instruction));
-            il.Emit(OpCodes.Call, HelperTable.Lookup(ins, opsize16[k]));
-            il.Emit(OpCodes.Dup);
-            il.Emit(OpCodes.Stloc, status);
-            var cont = il.DefineLabel();
-            il.Emit(OpCodes.Brfalse, cont);
-            il.Emit(OpCodes.Ldc_I4, k);
-            il.Emit(OpCodes.Stloc, index);
-            il.Emit(OpCodes.Br, dynamicExit);
-            il.MarkLabel(cont);
+            inline.EmitHelperCall(ref ins, k, HelperTable.Lookup(ins, opsize16[k]));
             if (last && ins.FlowControl != FlowControl.Next)
             {
                 // A helper-run control transfer that fell through (e.g. a conditional one not taken).
@@ -228,6 +218,7 @@ internal sealed class BlockCompiler
         {
             uint next = (uint)insns[^1].NextIP & ipMask;
             inline.FlushFlags();
+            inline.EmitWriteBack();
             EmitExit(il, insns.Length, next);
             if (loopStart.HasValue) EmitChain(il, BlockExit.Static0);
             else
@@ -238,6 +229,7 @@ internal sealed class BlockCompiler
         }
         // Shared exits: after a helper at [index] asked to stop (status 2) or faulted (status 1).
         il.MarkLabel(dynamicExit);
+        inline.EmitWriteBack();
         il.Emit(OpCodes.Ldarg_0);
         il.Emit(OpCodes.Ldarg_1);
         il.Emit(OpCodes.Ldloc, index);
@@ -245,6 +237,7 @@ internal sealed class BlockCompiler
         il.Emit(OpCodes.Call, MHelperExit);
         il.Emit(OpCodes.Ret);
         il.MarkLabel(faultExit);
+        inline.EmitWriteBack();
         il.Emit(OpCodes.Ldarg_0);
         il.Emit(OpCodes.Ldarg_1);
         il.Emit(OpCodes.Ldloc, index);

@@ -277,12 +277,9 @@ public static partial class Helpers
             int sreg = Operands.SegIndex(i.Op0Register);
             if (!Segmentation.LoadDataSegment(cpu, sreg, (ushort)v)) return Fault;
             Stack.SetSp(cpu, newSp);
-            if (sreg == Segmentation.SS)
-            {
-                cpu.InterruptShadow = true;
-                return EndBlock;
-            }
-            return Continue;
+            if (sreg == Segmentation.SS) cpu.InterruptShadow = true;
+            // A load of DS, ES or SS may change the mode's flat-segments bit: the dispatcher re-reads the mode.
+            return sreg is Segmentation.FS or Segmentation.GS ? Continue : EndBlock;
         }
         if (i.GetOpKind(0) == OpKind.Register)
         {
@@ -443,12 +440,9 @@ public static partial class Helpers
         if (cpu.Faulted) return Fault;
         if (!Segmentation.LoadDataSegment(cpu, sreg, (ushort)sel)) return Fault;
         Operands.WriteReg(cpu, i.Op0Register, off);
-        if (sreg == Segmentation.SS)
-        {
-            cpu.InterruptShadow = true;
-            return EndBlock;
-        }
-        return Continue;
+        if (sreg == Segmentation.SS) cpu.InterruptShadow = true;
+        // A load of DS, ES or SS may change the mode's flat-segments bit: the dispatcher re-reads the mode.
+        return sreg is Segmentation.FS or Segmentation.GS ? Continue : EndBlock;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -60,6 +60,8 @@ internal sealed class InlineEmitter
     private static readonly MethodInfo MShrFlags = typeof(InlineOps).GetMethod(nameof(InlineOps.ShrFlags))!;
     private static readonly MethodInfo MSarValue = typeof(InlineOps).GetMethod(nameof(InlineOps.SarValue))!;
     private static readonly MethodInfo MSarFlags = typeof(InlineOps).GetMethod(nameof(InlineOps.SarFlags))!;
+    private static readonly MethodInfo MTryReadTsc = typeof(InlineOps).GetMethod(nameof(InlineOps.TryReadTsc))!;
+    private static readonly MethodInfo MHasSse2 = typeof(InlineOps).GetMethod(nameof(InlineOps.HasSse2))!;
     private static readonly MethodInfo MCommitRotate = typeof(InlineOps).GetMethod(nameof(InlineOps.CommitRotate))!;
     private static readonly MethodInfo MSseReady = typeof(Helpers).GetMethod(nameof(Helpers.SseReady), BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly MethodInfo MSdArith = typeof(Helpers).GetMethod(nameof(Helpers.SdArith), BindingFlags.NonPublic | BindingFlags.Static)!;
@@ -111,6 +113,18 @@ internal sealed class InlineEmitter
     private readonly Label _dynamicExit;
     private readonly uint _ipMask;
     private readonly bool _stack32;
+    private readonly bool _flat;
+
+    /// <summary>
+    /// The block's register cache: guest GPR i lives in local _gpr[i] (a ulong, like its CpuState field) for every
+    /// register any instruction of the block uses (Iced's used-register info, implicit ones included), loaded by
+    /// <see cref="EmitRegisterLoads"/> at the method's entry. <see cref="_dirty"/> are the ones an instruction may
+    /// write: they are stored back to CpuState before anything else can look at them — on every exit, fault and stop
+    /// path, and before a call that reads or writes registers in CpuState (helpers, MUL), which is followed by a
+    /// reload of what it may have written. The loop back-edge keeps them in locals.
+    /// </summary>
+    private readonly LocalBuilder?[] _gpr = new LocalBuilder?[8];
+    private readonly bool[] _dirty = new bool[8];
     private readonly LocalBuilder _ea, _lin, _entry, _val, _a, _b, _r, _stop, _val64;
     private readonly Label? _loopStart;
     private readonly bool _chain;
@@ -131,15 +145,50 @@ internal sealed class InlineEmitter
     /// </summary>
     private (int Kind, int Size, LocalBuilder A, LocalBuilder B, LocalBuilder R)? _pending;
 
+    /// <summary>
+    /// When the pending record is a shift by a constant's: how to compute its flags word (B) from the shift's operand
+    /// and count locals, which no later instruction changes — emitted only on the paths that store the record.
+    /// </summary>
+    private (MethodInfo Function, int Size, LocalBuilder A, LocalBuilder Count, LocalBuilder Flags)? _pendingShift;
+
+    /// <summary>
+    /// In a block that loops to its own start: the record carried from the previous pass's back-edge (_carryOp 0:
+    /// none) is what must be stored on any path before this pass's first producer — true until then.
+    /// </summary>
+    private bool _carried;
+    private readonly LocalBuilder? _carryOp, _carryA, _carryB, _carryR;
+
     /// <param name="loopStart">
     /// The label at the block's first instruction when a jump back to <paramref name="startEip"/> may loop inside the
     /// compiled method (see <see cref="EmitBranchExit"/>); null when every exit must return to the dispatcher.
     /// </param>
     public InlineEmitter(ILGenerator il, LocalBuilder index, LocalBuilder status, Label faultExit, Label dynamicExit, uint ipMask, int mode,
-        Label? loopStart = null, uint startEip = 0)
+        Instruction[] block, Label? loopStart = null, uint startEip = 0)
     {
+        foreach (ref var ins in block.AsSpan())
+        {
+            var info = InfoFactory.GetInfo(ins);
+            foreach (var used in info.GetUsedRegisters())
+            {
+                int i = GprIndex(used.Register);
+                if (i < 0) continue;
+                _gpr[i] ??= il.DeclareLocal(typeof(ulong));
+                if (used.Access is not (OpAccess.Read or OpAccess.CondRead or OpAccess.NoMemAccess)) _dirty[i] = true;
+            }
+        }
         _loopStart = loopStart;
         _startEip = startEip;
+        ref var lastIns = ref block[^1];
+        bool loops = loopStart.HasValue && (lastIns.IsJccShortOrNear || lastIns.Mnemonic == Mnemonic.Jmp && lastIns.IsJmpShortOrNear)
+            && ((uint)lastIns.NearBranchTarget & ipMask) == startEip;
+        if (loops && ProducerBeforeFlagUse(block))
+        {
+            _carried = true;
+            _carryOp = il.DeclareLocal(typeof(int));
+            _carryA = il.DeclareLocal(typeof(uint));
+            _carryB = il.DeclareLocal(typeof(uint));
+            _carryR = il.DeclareLocal(typeof(uint));
+        }
         _chain = loopStart.HasValue;
         _il = il;
         _index = index;
@@ -148,6 +197,7 @@ internal sealed class InlineEmitter
         _dynamicExit = dynamicExit;
         _ipMask = ipMask;
         _stack32 = (mode & 8) != 0;
+        _flat = (mode & BlockCompiler.ModeFlat) != 0;
         _ea = il.DeclareLocal(typeof(uint));
         _lin = il.DeclareLocal(typeof(uint));
         _entry = il.DeclareLocal(typeof(nint));
@@ -157,6 +207,117 @@ internal sealed class InlineEmitter
         _r = il.DeclareLocal(typeof(uint));
         _stop = il.DeclareLocal(typeof(bool));
         _val64 = il.DeclareLocal(typeof(ulong));
+    }
+
+    /// <summary>
+    /// True when the block's first instruction that touches flags writes all six without reading them, after only
+    /// moves: a record carried over the loop's back-edge is then stored only on fault paths. (When an INC, a Jcc or a
+    /// helper comes first, the record would be stored on the hot path anyway, so the back-edge stores it.)
+    /// </summary>
+    private static bool ProducerBeforeFlagUse(Instruction[] block)
+    {
+        foreach (ref var i in block.AsSpan())
+        {
+            if (i.HasLockPrefix || i.HasRepPrefix || i.HasRepnePrefix) return false;
+            switch (i.Mnemonic)
+            {
+                case Mnemonic.Add: case Mnemonic.Sub: case Mnemonic.Cmp: case Mnemonic.And: case Mnemonic.Or: case Mnemonic.Xor: case Mnemonic.Test:
+                    return true;
+                case Mnemonic.Shl: case Mnemonic.Sal: case Mnemonic.Shr: case Mnemonic.Sar:
+                    return i.OpCount < 2 || i.Op1Kind == OpKind.Immediate8 && (i.Immediate8 & 0x1F) != 0;
+                case Mnemonic.Movzx: case Mnemonic.Movsx: case Mnemonic.Lea: case Mnemonic.Nop:
+                    continue;
+                case Mnemonic.Mov when !(i.Op0Kind == OpKind.Register && (i.Op0Register.IsSegmentRegister() || i.Op0Register.IsCR() || i.Op0Register.IsDR()))
+                                       && !(i.Op1Kind == OpKind.Register && (i.Op1Register.IsSegmentRegister() || i.Op1Register.IsCR() || i.Op1Register.IsDR())):
+                    continue;
+                default:
+                    return false;
+            }
+        }
+        return false;
+    }
+
+    [ThreadStatic] private static InstructionInfoFactory? _infoFactory;
+
+    private static InstructionInfoFactory InfoFactory => _infoFactory ??= new InstructionInfoFactory();
+
+    /// <summary>0–7 for a general register of any size (AH → 0), −1 for anything else.</summary>
+    private static int GprIndex(Register r) => r.IsGPR() ? Operands.GprSlot(r).Index : -1;
+
+    /// <summary>Loads every cached register from CpuState (at the method's entry, before the loop label).</summary>
+    public void EmitRegisterLoads()
+    {
+        for (int i = 0; i < 8; i++) EmitReload(i);
+    }
+
+    /// <summary>Stores every register the block may have changed back to CpuState (exits, faults, before calls).</summary>
+    public void EmitWriteBack()
+    {
+        for (int i = 0; i < 8; i++)
+        {
+            if (_gpr[i] is not { } l || !_dirty[i]) continue;
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldloc, l);
+            _il.Emit(OpCodes.Stfld, FGpr[i]);
+        }
+    }
+
+    private void EmitReload(int i)
+    {
+        if (_gpr[i] is not { } l) return;
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, FGpr[i]);
+        _il.Emit(OpCodes.Stloc, l);
+    }
+
+    /// <summary>
+    /// After a helper ran <paramref name="ins"/> on CpuState: reloads what it may have written (every cached register
+    /// after a control transfer or a block-ending instruction, which may switch tasks or modes).
+    /// </summary>
+    private void EmitReloadAfter(in Instruction ins)
+    {
+        if (ins.FlowControl != Iced.Intel.FlowControl.Next || BlockCompiler.EndsBlock(ins))
+        {
+            EmitRegisterLoads();
+            return;
+        }
+        var info = InfoFactory.GetInfo(ins);
+        var done = new bool[8];
+        foreach (var used in info.GetUsedRegisters())
+        {
+            int i = GprIndex(used.Register);
+            if (i < 0 || done[i] || used.Access is OpAccess.Read or OpAccess.CondRead or OpAccess.NoMemAccess) continue;
+            done[i] = true;
+            EmitReload(i);
+        }
+    }
+
+    /// <summary>
+    /// The helper call for instruction k (RIP = next instruction; status 0 continues, else the dynamic exit), with
+    /// the register cache stored before and reloaded after it.
+    /// </summary>
+    public void EmitHelperCall(ref Instruction ins, int k, MethodInfo helper)
+    {
+        EmitWriteBack();
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4, (int)((uint)ins.NextIP & _ipMask));
+        _il.Emit(OpCodes.Conv_U8);
+        _il.Emit(OpCodes.Stfld, FRip);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, FInstructions);
+        _il.Emit(OpCodes.Ldc_I4, k);
+        _il.Emit(OpCodes.Ldelema, typeof(Instruction));
+        _il.Emit(OpCodes.Call, helper);
+        EmitReloadAfter(ins);
+        _il.Emit(OpCodes.Dup);
+        _il.Emit(OpCodes.Stloc, _status);
+        var cont = _il.DefineLabel();
+        _il.Emit(OpCodes.Brfalse, cont);
+        _il.Emit(OpCodes.Ldc_I4, k);
+        _il.Emit(OpCodes.Stloc, _index);
+        _il.Emit(OpCodes.Br, _dynamicExit);
+        _il.MarkLabel(cont);
     }
 
     /// <summary>Called for a helper-run instruction: it may change flags, so no producer survives it.</summary>
@@ -187,8 +348,10 @@ internal sealed class InlineEmitter
     {
         _k = k;
         _stopChecked = false;
-        if (_pending is not null && !KeepsPendingFlags(ins)) FlushFlags();
+        if ((_pending is not null || _carried) && !KeepsPendingFlags(ins)) FlushFlags();
         uint next = (uint)ins.NextIP & _ipMask;
+        // PAUSE (F3 90) is a spin-wait hint: nothing architectural happens (SDM PAUSE).
+        if (ins.Code == Code.Pause) return Result.Handled;
         if (ins.HasLockPrefix || ins.HasRepPrefix || ins.HasRepnePrefix) return Result.NotHandled;
         switch (ins.Mnemonic)
         {
@@ -221,6 +384,18 @@ internal sealed class InlineEmitter
             case Mnemonic.Xchg: return Xchg(ref ins);
             case Mnemonic.Bt: return Bt(ref ins);
             case Mnemonic.Push: return Push(ref ins);
+            case Mnemonic.Rdtsc: return Rdtsc(ref ins);
+            case Mnemonic.Lfence or Mnemonic.Mfence:
+                {
+                    // Ordering hints for a one-CPU, in-order emulator: only their existence is checked.
+                    var ok = _il.DefineLabel();
+                    _il.Emit(OpCodes.Ldarg_1);
+                    _il.Emit(OpCodes.Call, MHasSse2);
+                    _il.Emit(OpCodes.Brtrue, ok);
+                    EmitHelperCall(ref ins);
+                    _il.MarkLabel(ok);
+                    return Result.Handled;
+                }
             case Mnemonic.Pop: return Pop(ref ins);
             case Mnemonic.Jmp when ins.IsJmpShortOrNear && last:
                 {
@@ -245,12 +420,15 @@ internal sealed class InlineEmitter
                     int size = ins.Code == Code.Retnw ? 2 : 4;
                     EmitStackRead(size, 0);
                     // target ≤ CS.limit, else #GP(0)
-                    var ok = _il.DefineLabel();
-                    _il.Emit(OpCodes.Ldloc, _val);
-                    LdSegField(1, FSegLimit);
-                    _il.Emit(OpCodes.Ble_Un, ok);
-                    EmitRaiseGpAndFault();
-                    _il.MarkLabel(ok);
+                    if (!_flat)
+                    {
+                        var ok = _il.DefineLabel();
+                        _il.Emit(OpCodes.Ldloc, _val);
+                        LdSegField(1, FSegLimit);
+                        _il.Emit(OpCodes.Ble_Un, ok);
+                        EmitRaiseGpAndFault();
+                        _il.MarkLabel(ok);
+                    }
                     EmitAdjustSp(size);
                     _il.Emit(OpCodes.Ldarg_1);
                     _il.Emit(OpCodes.Ldloc, _val);
@@ -284,12 +462,83 @@ internal sealed class InlineEmitter
     {
         EmitPendingStore();
         _pending = null;
+        _carried = false;
+    }
+
+    private void SetPending(int kind, int size, LocalBuilder a, LocalBuilder b, LocalBuilder r)
+    {
+        _pending = (kind, size, a, b, r);
+        _carried = false;
+    }
+
+    /// <summary>Before the loop label: nothing is carried into the first pass (the CPU's lazy record is current).</summary>
+    public void EmitEntry()
+    {
+        EmitRegisterLoads();
+        if (_carryOp is null) return;
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Stloc, _carryOp);
+    }
+
+    /// <summary>
+    /// At the loop back-edge: the pending record (if any) is carried into the next pass in locals instead of being
+    /// stored; until the pass's first producer replaces it, every path that stores the record stores the carried one
+    /// (when there is one: not on the first pass).
+    /// </summary>
+    private void CarryPendingIntoLoop()
+    {
+        if (_carryOp is null)
+        {
+            FlushFlags(); // (not expected: a back-edge the constructor did not see) the next pass starts with nothing pending
+            return;
+        }
+        if (_pending is { } p)
+        {
+            if (_pendingShift is { } f && f.Flags == p.B)
+            {
+                EmitShiftPart(f.Function, f.Size, f.A, f.Count);
+                _il.Emit(OpCodes.Stloc, f.Flags);
+            }
+            _il.Emit(OpCodes.Ldc_I4, (int)LazyFlags.Op(p.Kind, p.Size));
+            _il.Emit(OpCodes.Stloc, _carryOp!);
+            _il.Emit(OpCodes.Ldloc, p.A);
+            _il.Emit(OpCodes.Stloc, _carryA!);
+            _il.Emit(OpCodes.Ldloc, p.B);
+            _il.Emit(OpCodes.Stloc, _carryB!);
+            _il.Emit(OpCodes.Ldloc, p.R);
+            _il.Emit(OpCodes.Stloc, _carryR!);
+        }
+        else if (!_carried)
+        {
+            // The record was stored in this pass: nothing to carry.
+            _il.Emit(OpCodes.Ldc_I4_0);
+            _il.Emit(OpCodes.Stloc, _carryOp!);
+        }
+        // else: no producer and no flush in the whole pass — the carried record (or none) stays as it is.
     }
 
     /// <summary>Stores the pending producer's record on the current path only (an exit or fault branch); it stays pending.</summary>
     public void EmitPendingStore()
     {
-        if (_pending is { } p) StoreLazy(p.Kind, p.Size, p.A, p.B, p.R);
+        if (_pending is null && _carried)
+        {
+            var none = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldloc, _carryOp!);
+            _il.Emit(OpCodes.Brfalse, none);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldloc, _carryOp!);
+            _il.Emit(OpCodes.Stfld, FLazyOp);
+            StoreLazyOperands(_carryA!, _carryB!, _carryR!);
+            _il.MarkLabel(none);
+            return;
+        }
+        if (_pending is not { } p) return;
+        if (_pendingShift is { } f && f.Flags == p.B)
+        {
+            EmitShiftPart(f.Function, f.Size, f.A, f.Count);
+            _il.Emit(OpCodes.Stloc, f.Flags);
+        }
+        StoreLazy(p.Kind, p.Size, p.A, p.B, p.R);
     }
 
     /// <summary>
@@ -310,6 +559,9 @@ internal sealed class InlineEmitter
                 return true;
             case Mnemonic.Inc: case Mnemonic.Dec:
                 return _producer is { } p && _pending is { } q && p.R == q.R;
+            case Mnemonic.Shl: case Mnemonic.Sal: case Mnemonic.Shr: case Mnemonic.Sar:
+                // By a non-zero constant: replaces the pending record when inlined; a helper-run one flushes it first.
+                return ins.OpCount < 2 || ins.Op1Kind == OpKind.Immediate8 && (ins.Immediate8 & 0x1F) != 0;
             default:
                 return ins.ConditionCode != ConditionCode.None && (ins.IsJccShortOrNear || IsSet[(int)ins.Mnemonic] || IsCmov[(int)ins.Mnemonic])
                     && _producer is { } p2 && _pending is { } q2 && p2.R == q2.R;
@@ -357,7 +609,7 @@ internal sealed class InlineEmitter
         }
         _il.Emit(OpCodes.Stloc, r);
         if (store) StoreOperand(ref ins, 0, size, r);
-        if (!flagsDead) _pending = (kind, size, a, b, r); // replaces any earlier pending record: all six flags are new
+        if (!flagsDead) SetPending(kind, size, a, b, r); // replaces any earlier pending record: all six flags are new
         _producer = (kind, size, a, b, r);
         if (store) EndOfStoringInstruction(ref ins);
         return Result.Handled;
@@ -531,11 +783,15 @@ internal sealed class InlineEmitter
         var b = _il.DeclareLocal(typeof(uint));
         if (!LoadOperand(ref ins, 0, size)) return Result.NotHandled;
         _il.Emit(OpCodes.Stloc, b);
+        // InlineOps.Mul/Imul1 work on EAX/EDX in CpuState.
+        EmitWriteBack();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, size);
         _il.Emit(OpCodes.Ldloc, b);
         _il.Emit(flagsDead ? OpCodes.Ldc_I4_0 : OpCodes.Ldc_I4_1);
         _il.Emit(OpCodes.Call, signed ? MImul1 : MMul);
+        EmitReload(0);
+        EmitReload(2);
         _producer = null;
         return Result.Handled;
     }
@@ -604,7 +860,18 @@ internal sealed class InlineEmitter
             EmitShiftPart(kind == InlineOps.Shl ? MShlValue : kind == InlineOps.Shr ? MShrValue : MSarValue, size, a, count);
             _il.Emit(OpCodes.Stloc, r);
             StoreOperand(ref ins, 0, size, r);
-            if (!flagsDead)
+            if (!flagsDead && constCount > 0)
+            {
+                // A constant count is never 0: all six flags are new, so the record is deferred like an ALU producer's
+                // (stored only where the flags can be observed).
+                // The flags themselves are computed only where the record is stored (usually a fault path).
+                var zero = _il.DeclareLocal(typeof(uint));
+                _il.Emit(OpCodes.Ldc_I4_0);
+                _il.Emit(OpCodes.Stloc, zero);
+                SetPending(LazyFlags.KindResult, size, zero, fl, r);
+                _pendingShift = (kind == InlineOps.Shl ? MShlFlags : kind == InlineOps.Shr ? MShrFlags : MSarFlags, size, a, count, fl);
+            }
+            else if (!flagsDead)
             {
                 EmitShiftPart(kind == InlineOps.Shl ? MShlFlags : kind == InlineOps.Shr ? MShrFlags : MSarFlags, size, a, count);
                 _il.Emit(OpCodes.Stloc, fl);
@@ -654,6 +921,33 @@ internal sealed class InlineEmitter
     }
 
     /// <summary>XCHG between general registers (the memory forms are locked and stay with the helper).</summary>
+    /// <summary>RDTSC: EDX:EAX ← the time-stamp counter (the helper raises #GP(0) when CR4.TSD forbids it).</summary>
+    private Result Rdtsc(ref Instruction ins)
+    {
+        var ok = _il.DefineLabel();
+        var done = _il.DefineLabel();
+        var tsc = _il.DeclareLocal(typeof(ulong));
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldloca, tsc);
+        _il.Emit(OpCodes.Call, MTryReadTsc);
+        _il.Emit(OpCodes.Brtrue, ok);
+        EmitHelperCall(ref ins);
+        _il.Emit(OpCodes.Br, done);
+        _il.MarkLabel(ok);
+        _il.Emit(OpCodes.Ldloc, tsc);
+        _il.Emit(OpCodes.Conv_U4);
+        _il.Emit(OpCodes.Stloc, _val);
+        StoreReg(Register.EAX, _val);
+        _il.Emit(OpCodes.Ldloc, tsc);
+        _il.Emit(OpCodes.Ldc_I4, 32);
+        _il.Emit(OpCodes.Shr_Un);
+        _il.Emit(OpCodes.Conv_U4);
+        _il.Emit(OpCodes.Stloc, _val);
+        StoreReg(Register.EDX, _val);
+        _il.MarkLabel(done);
+        return Result.Handled;
+    }
+
     private Result Xchg(ref Instruction ins)
     {
         if (ins.Op0Kind != OpKind.Register || ins.Op1Kind != OpKind.Register) return Result.NotHandled;
@@ -1041,8 +1335,10 @@ internal sealed class InlineEmitter
                 stores = true;
                 break;
             case Mnemonic.Fnstsw when ins.OpCount == 1 && ins.Op0Kind == OpKind.Register && ins.Op0Register == Register.AX:
+                EmitWriteBack(); // it merges AX into RAX in CpuState
                 _il.Emit(OpCodes.Ldarg_1);
                 _il.Emit(OpCodes.Call, MX87StoreStatusAx);
+                EmitReload(0);
                 _il.Emit(OpCodes.Brfalse, helper);
                 break;
             case Mnemonic.Fcom or Mnemonic.Fcomp when memOp && ins.MemorySize is MemorySize.Float32 or MemorySize.Float64:
@@ -1336,24 +1632,7 @@ internal sealed class InlineEmitter
     private void EmitHelperCall(ref Instruction ins)
     {
         FlushFlags();
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldc_I4, (int)((uint)ins.NextIP & _ipMask));
-        _il.Emit(OpCodes.Conv_U8);
-        _il.Emit(OpCodes.Stfld, FRip);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldarg_0);
-        _il.Emit(OpCodes.Ldfld, FInstructions);
-        _il.Emit(OpCodes.Ldc_I4, _k);
-        _il.Emit(OpCodes.Ldelema, typeof(Instruction));
-        _il.Emit(OpCodes.Call, HelperTable.Lookup(ins, false));
-        _il.Emit(OpCodes.Dup);
-        _il.Emit(OpCodes.Stloc, _status);
-        var cont = _il.DefineLabel();
-        _il.Emit(OpCodes.Brfalse, cont);
-        _il.Emit(OpCodes.Ldc_I4, _k);
-        _il.Emit(OpCodes.Stloc, _index);
-        _il.Emit(OpCodes.Br, _dynamicExit);
-        _il.MarkLabel(cont);
+        EmitHelperCall(ref ins, _k, HelperTable.Lookup(ins, false));
     }
 
     private void EmitMask(uint mask)
@@ -1486,8 +1765,7 @@ internal sealed class InlineEmitter
     private void LoadReg(Register r)
     {
         var (index, shift) = Operands.GprSlot(r);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldfld, FGpr[index]);
+        LoadGpr(index);
         if (shift != 0)
         {
             _il.Emit(OpCodes.Ldc_I4_8);
@@ -1501,11 +1779,41 @@ internal sealed class InlineEmitter
         }
     }
 
+    /// <summary>Pushes the whole 64-bit GPR <paramref name="index"/> (from the register cache when it holds it).</summary>
+    private void LoadGpr(int index)
+    {
+        if (_gpr[index] is { } l)
+        {
+            _il.Emit(OpCodes.Ldloc, l);
+            return;
+        }
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, FGpr[index]);
+    }
+
+    /// <summary>Pops a whole 64-bit value into GPR <paramref name="index"/>: its cache local, or CpuState when it has none.</summary>
+    private void StoreGpr(int index)
+    {
+        if (_gpr[index] is { } l)
+        {
+            if (_dirty[index])
+            {
+                _il.Emit(OpCodes.Stloc, l);
+                return;
+            }
+            // Iced did not list the register as written (never expected): keep the field the truth too.
+            _il.Emit(OpCodes.Dup);
+            _il.Emit(OpCodes.Stloc, l);
+        }
+        _il.Emit(OpCodes.Stloc, _val64);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldloc, _val64);
+        _il.Emit(OpCodes.Stfld, FGpr[index]);
+    }
+
     private void StoreReg(Register r, LocalBuilder value)
     {
         var (index, shift) = Operands.GprSlot(r);
-        var field = FGpr[index];
-        _il.Emit(OpCodes.Ldarg_1);
         switch (r.GetSize())
         {
             case 4:
@@ -1513,8 +1821,7 @@ internal sealed class InlineEmitter
                 _il.Emit(OpCodes.Conv_U8);
                 break;
             case 2:
-                _il.Emit(OpCodes.Ldarg_1);
-                _il.Emit(OpCodes.Ldfld, field);
+                LoadGpr(index);
                 _il.Emit(OpCodes.Ldc_I8, ~0xFFFFL);
                 _il.Emit(OpCodes.And);
                 _il.Emit(OpCodes.Ldloc, value);
@@ -1523,8 +1830,7 @@ internal sealed class InlineEmitter
                 _il.Emit(OpCodes.Or);
                 break;
             default:
-                _il.Emit(OpCodes.Ldarg_1);
-                _il.Emit(OpCodes.Ldfld, field);
+                LoadGpr(index);
                 _il.Emit(OpCodes.Ldc_I8, ~(0xFFL << shift));
                 _il.Emit(OpCodes.And);
                 _il.Emit(OpCodes.Ldloc, value);
@@ -1538,7 +1844,7 @@ internal sealed class InlineEmitter
                 _il.Emit(OpCodes.Or);
                 break;
         }
-        _il.Emit(OpCodes.Stfld, field);
+        StoreGpr(index);
     }
 
     private void EmitEffectiveAddress(ref Instruction ins)
@@ -1639,15 +1945,18 @@ internal sealed class InlineEmitter
     /// </summary>
     private void EmitFastPathToHost(int seg, int size, FieldInfo limitField, FieldInfo table, Label slow)
     {
-        _il.Emit(OpCodes.Ldloc, _ea);
-        _il.Emit(OpCodes.Conv_U8);
-        if (size > 1)
+        if (!FlatSegment(seg))
         {
-            _il.Emit(OpCodes.Ldc_I8, (long)(size - 1));
-            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Ldloc, _ea);
+            _il.Emit(OpCodes.Conv_U8);
+            if (size > 1)
+            {
+                _il.Emit(OpCodes.Ldc_I8, (long)(size - 1));
+                _il.Emit(OpCodes.Add);
+            }
+            LdSegField(seg, limitField);
+            _il.Emit(OpCodes.Bgt, slow);
         }
-        LdSegField(seg, limitField);
-        _il.Emit(OpCodes.Bgt, slow);
         EmitTlbProbe(seg, size, table, slow);
         _il.Emit(OpCodes.Ldloc, _entry);
         _il.Emit(OpCodes.Ldc_I4_8);
@@ -1662,9 +1971,12 @@ internal sealed class InlineEmitter
     /// <summary>_lin = seg.Base + _ea; _entry = &amp;table[index]; branches to <paramref name="miss"/> unless the tag matches for all bytes.</summary>
     private void EmitTlbProbe(int seg, int size, FieldInfo table, Label miss)
     {
-        LdSegField(seg, FSegBase);
         _il.Emit(OpCodes.Ldloc, _ea);
-        _il.Emit(OpCodes.Add);
+        if (!FlatSegment(seg))
+        {
+            LdSegField(seg, FSegBase);
+            _il.Emit(OpCodes.Add);
+        }
         _il.Emit(OpCodes.Stloc, _lin);
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldfld, table);
@@ -1694,8 +2006,7 @@ internal sealed class InlineEmitter
     private void EmitStackAddress(int offset)
     {
         // _ea = (SP + offset) masked to the stack size
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldfld, FGpr[4]);
+        LoadGpr(4);
         _il.Emit(OpCodes.Conv_U4);
         if (offset != 0)
         {
@@ -1726,8 +2037,7 @@ internal sealed class InlineEmitter
     private void EmitAdjustSp(int delta)
     {
         var sp = _il.DeclareLocal(typeof(uint));
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldfld, FGpr[4]);
+        LoadGpr(4);
         _il.Emit(OpCodes.Conv_U4);
         _il.Emit(OpCodes.Ldc_I4, delta);
         _il.Emit(OpCodes.Add);
@@ -1869,8 +2179,16 @@ internal sealed class InlineEmitter
         EmitFault();
     }
 
+    /// <summary>
+    /// True for DS, ES and SS in a flat-segments block (<see cref="CpuState.FlatSegments"/>): base 0, and every offset
+    /// + size − 1 up to 0xFFFFFFFF within the fast limits, so the segment adds nothing and the limit check never fails
+    /// (an access that wraps past 4 GiB misses the TLB tag and takes the slow path, as it did the limit check).
+    /// </summary>
+    private bool FlatSegment(int seg) => _flat && seg is Segmentation.DS or Segmentation.ES or Segmentation.SS;
+
     private void EmitLimitCheck(uint target)
     {
+        if (_flat) return; // CS.limit is 0xFFFFFFFF
         var ok = _il.DefineLabel();
         _il.Emit(OpCodes.Ldc_I4, (int)target);
         LdSegField(Segmentation.CS, FSegLimit);
@@ -1911,7 +2229,7 @@ internal sealed class InlineEmitter
         if (_loopStart is { } start && target == _startEip)
         {
             var leave = _il.DefineLabel();
-            EmitPendingStore(); // the loop's top starts with nothing pending
+            var again = _il.DefineLabel();
             BlockCompiler.EmitRetire(_il, retired);
             _il.Emit(OpCodes.Ldarg_1);
             _il.Emit(OpCodes.Ldfld, FRetired);
@@ -1923,9 +2241,10 @@ internal sealed class InlineEmitter
             _il.Emit(OpCodes.Brtrue, leave);
             _il.Emit(OpCodes.Ldarg_0);
             _il.Emit(OpCodes.Call, MBlockValid);
-            _il.Emit(OpCodes.Brfalse, leave);
-            _il.Emit(OpCodes.Br, start);
+            _il.Emit(OpCodes.Brtrue, again);
             _il.MarkLabel(leave);
+            EmitPendingStore();
+            EmitWriteBack();
             _il.Emit(OpCodes.Ldarg_1);
             _il.Emit(OpCodes.Ldc_I4, (int)target);
             _il.Emit(OpCodes.Conv_U8);
@@ -1936,6 +2255,9 @@ internal sealed class InlineEmitter
                 _il.Emit(OpCodes.Ldc_I4, exit);
                 _il.Emit(OpCodes.Ret);
             }
+            _il.MarkLabel(again);
+            CarryPendingIntoLoop();
+            _il.Emit(OpCodes.Br, start);
             return;
         }
         EmitExit(retired, target, exit);
@@ -1943,6 +2265,7 @@ internal sealed class InlineEmitter
 
     private void EmitExit(int retired, uint rip, int exit)
     {
+        EmitWriteBack();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, (int)rip);
         _il.Emit(OpCodes.Conv_U8);
@@ -1959,6 +2282,7 @@ internal sealed class InlineEmitter
 
     private void EmitRetiredExit(int retired, int exit)
     {
+        EmitWriteBack();
         EmitPendingStore();
         BlockCompiler.EmitRetire(_il, retired);
         _il.Emit(OpCodes.Ldc_I4, exit);

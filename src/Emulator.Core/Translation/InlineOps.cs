@@ -216,4 +216,21 @@ internal static class InlineOps
         uint f = cpu.GetEflags();
         cpu.Eflags = (f & ~(Eflags.CF | Eflags.OF)) | flags;
     }
+
+    /// <summary>
+    /// RDTSC's value (<see cref="CpuState.ReadTsc"/>), or false when CR4.TSD makes it #GP(0) here (CPL &gt; 0 in
+    /// protected mode): the compiled block then runs the helper, which raises it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryReadTsc(CpuState cpu, out ulong tsc)
+    {
+        tsc = cpu.ReadTsc();
+        return (cpu.Cr4 & Cr.CR4_TSD) == 0 || cpu.Cpl == 0 || !cpu.ProtectedMode;
+    }
+
+    /// <summary>LFENCE/MFENCE exist (CPUID.1:EDX.SSE2); otherwise the helper raises #UD.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool HasSse2(CpuState cpu) => (cpu.Model.Features1Edx & Sse2Feature) != 0;
+
+    private const uint Sse2Feature = 1u << 26; // CPUID.1:EDX bit 26 (SDM Vol. 2A Table 3-11)
 }

@@ -19,8 +19,8 @@ public sealed class TranslationCache
 
     private readonly Dictionary<ulong, TranslatedBlock> _blocks = new();
 
-    /// <summary>The block table's key: physical address and mode (<see cref="BlockCompiler.ModeOf"/>, 8 bits) in one word.</summary>
-    private static ulong Key(ulong physical, int mode) => physical << 8 | (uint)mode;
+    /// <summary>The block table's key: physical address and mode (<see cref="BlockCompiler.ModeOf"/>, 9 bits) in one word.</summary>
+    private static ulong Key(ulong physical, int mode) => physical << 9 | (uint)mode;
     private readonly Dictionary<ulong, List<TranslatedBlock>> _byFrame = new();
     private readonly TranslatedBlock?[] _fast = new TranslatedBlock?[1 << FastBits];
     private readonly long[] _fastEpoch = new long[1 << FastBits];

@@ -346,6 +346,19 @@ internal sealed class InlineEmitter
 
     public Result TryEmit(int k, ref Instruction ins, bool last, bool flagsDead)
     {
+        var result = TryEmitInstruction(k, ref ins, last, flagsDead);
+        if (flagsDead && result == Result.Handled)
+        {
+            // Nothing can observe flags from here to the register-only instruction that overwrites all six (see
+            // BlockCompiler.DeadFlagProducers): earlier records, pending or carried, are dead too.
+            _pending = null;
+            _carried = false;
+        }
+        return result;
+    }
+
+    private Result TryEmitInstruction(int k, ref Instruction ins, bool last, bool flagsDead)
+    {
         _k = k;
         _stopChecked = false;
         if ((_pending is not null || _carried) && !KeepsPendingFlags(ins)) FlushFlags();

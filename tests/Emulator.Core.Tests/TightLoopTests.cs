@@ -241,4 +241,57 @@ public sealed class TightLoopTests
         const uint arithmetic = Eflags.CF | Eflags.PF | Eflags.AF | Eflags.ZF | Eflags.SF | Eflags.OF;
         Assert.Equal(Eflags.SF, (uint)t.Cpu.Rdx & arithmetic);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(int.MaxValue)]
+    public void ConditionalBranchesInsideABlockChainToTheirOwnTargets(int tierUpThreshold)
+    {
+        // Blocks A and B each go on past a Jcc (a side exit when taken); A continues into B through its link. Each
+        // side exit must be linked to its own successor, on its own block: a link recorded on the block a chain
+        // started with (A) for B's side exit would later send A's side exit down B's path.
+        using var t = new TestCpu();
+        t.Core.Cache.TierUpThreshold = tierUpThreshold;
+        t.Core.Cache.BackgroundCompilation = false;
+        t.Load(16, 0x7C00, a =>
+        {
+            Iced.Intel.Label blockA = a.CreateLabel(), x = a.CreateLabel(), blockB = a.CreateLabel(), y = a.CreateLabel(), c = a.CreateLabel();
+            a.mov(cx, 1000);
+            a.xor(ax, ax);
+            a.xor(bx, bx);
+            a.xor(dx, dx);
+            a.Label(ref blockA);
+            a.test(cl, 1);
+            a.jnz(x);
+            a.inc(ax);
+            a.jmp(blockB);
+            a.Label(ref x);
+            a.add(dx, 3);
+            a.jmp(blockB);
+            a.Label(ref blockB);
+            a.test(cl, 2);
+            a.jnz(y);
+            a.inc(bx);
+            a.jmp(c);
+            a.Label(ref y);
+            a.add(dx, 5);
+            a.Label(ref c);
+            a.dec(cx);
+            a.jnz(blockA);
+            a.hlt();
+        });
+        uint even = 0, notTwo = 0, sum = 0;
+        for (uint n = 1000; n >= 1; n--)
+        {
+            if ((n & 1) != 0) sum += 3;
+            else even++;
+            if ((n & 2) != 0) sum += 5;
+            else notTwo++;
+        }
+        t.StartReal(0, 0x7C00);
+        Assert.Equal(StopReason.HaltedForever, t.Core.Run(1_000_000));
+        Assert.Equal(even, (uint)t.Cpu.Rax & 0xFFFF);
+        Assert.Equal(notTwo, (uint)t.Cpu.Rbx & 0xFFFF);
+        Assert.Equal(sum & 0xFFFF, (uint)t.Cpu.Rdx & 0xFFFF);
+    }
 }

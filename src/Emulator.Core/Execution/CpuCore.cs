@@ -114,19 +114,7 @@ public sealed class CpuCore
                     prev = null;
                     continue;
                 }
-                if (prev is not null)
-                {
-                    if (prevExit == 0)
-                    {
-                        prev.Next0 = block;
-                        prev.Epoch0 = prev.LinkEpoch(block, cpu.TranslationEpoch);
-                    }
-                    else
-                    {
-                        prev.Next1 = block;
-                        prev.Epoch1 = prev.LinkEpoch(block, cpu.TranslationEpoch);
-                    }
-                }
+                prev?.Link(prevExit, block, cpu.TranslationEpoch);
             }
             bool shadow = cpu.InterruptShadow;
             bool singleStep = (mode & 64) != 0;
@@ -137,7 +125,7 @@ public sealed class CpuCore
             block = cpu.ChainTail; // compiled blocks may have continued into linked successors
             if (shadow) cpu.InterruptShadow = false;
             // Chained fast path: follow static exits while nothing needs the outer loop (no timer due, no mode change).
-            if ((r <= BlockExit.Static1 || r == BlockExit.Indirect) && !singleStep)
+            if ((BlockExit.IsStatic(r) || r == BlockExit.Indirect) && !singleStep)
             {
                 cpu.LoopLimit = limit;
                 while (cpu.Retired < limit && !cpu.InterruptCheck)
@@ -147,7 +135,7 @@ public sealed class CpuCore
                     cpu.ChainTail = next;
                     r = next.Run(cpu);
                     block = cpu.ChainTail;
-                    if (r is not (BlockExit.Static0 or BlockExit.Static1 or BlockExit.Indirect)) break;
+                    if (!BlockExit.IsStatic(r) && r != BlockExit.Indirect) break;
                 }
             }
             cpu.LoopLimit = 0;
@@ -156,6 +144,7 @@ public sealed class CpuCore
             {
                 case BlockExit.Static0:
                 case BlockExit.Static1:
+                case >= BlockExit.FirstSide:
                     prev = block;
                     prevExit = r;
                     break;

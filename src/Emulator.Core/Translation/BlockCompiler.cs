@@ -97,19 +97,29 @@ internal sealed class BlockCompiler
             list.Add(ins);
             opsize16.Add(OperandSize16(bitness, _code, offset, ins.Length));
             offset += ins.Length;
-            if (ins.FlowControl != FlowControl.Next || offset >= available || EndsBlock(ins)) break;
+            // A Jcc not taken falls through into the same block (its taken side is a side exit), except when blocks
+            // hold one instruction (single-step, breakpoints).
+            bool goesOn = ins.FlowControl == FlowControl.Next || ins.IsJccShortOrNear && max > 1;
+            if (!goesOn || offset >= available || EndsBlock(ins)) break;
             if (bitness == 16 && (eip + (uint)offset) > 0xFFFF) break;
         }
         var insns = list.ToArray();
         var helpers = new nint[insns.Length];
         for (int k = 0; k < insns.Length; k++) helpers[k] = HelperTable.Lookup(insns[k], opsize16[k]).MethodHandle.GetFunctionPointer();
         Decoded++;
-        return new TranslatedBlock(linear, phys, mode, insns, phys >> PhysicalMemory.PageShift, frame1)
+        var block = new TranslatedBlock(linear, phys, mode, insns, phys >> PhysicalMemory.PageShift, frame1)
         {
             OperandSize16 = opsize16.ToArray(),
             HelperFunctions = helpers,
             InterpretedExit = BlockInterpreter.ExitKind(insns[^1]),
         };
+        int sideExits = 0;
+        for (int k = 0; k < insns.Length - 1; k++)
+        {
+            if (insns[k].IsJccShortOrNear) sideExits++;
+        }
+        block.AllocateSideLinks(sideExits);
+        return block;
     }
 
     /// <summary>Instructions after which nothing useful follows in the same block (they stop it or change its mode).</summary>
@@ -361,7 +371,7 @@ internal sealed class BlockCompiler
         var leave = il.DefineLabel();
         il.Emit(OpCodes.Ldarg_0);
         il.Emit(OpCodes.Ldarg_1);
-        il.Emit(exit == BlockExit.Static0 ? OpCodes.Ldc_I4_0 : OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Ldc_I4, exit);
         il.Emit(OpCodes.Call, MSuccessor);
         il.Emit(OpCodes.Dup);
         il.Emit(OpCodes.Brfalse, leave);

@@ -17,4 +17,13 @@ public static class BlockExit
 
     /// <summary>An exception is pending on the CPU; RIP is the faulting instruction.</summary>
     public const int Exception = 3;
+
+    /// <summary>
+    /// Left through side exit n (a conditional branch taken in the middle of the block: blocks go on past a Jcc not
+    /// taken) as <c>FirstSide + n</c>: chainable, each with its own link.
+    /// </summary>
+    public const int FirstSide = 8;
+
+    /// <summary>True for the chainable exits: <see cref="Static0"/>, <see cref="Static1"/> and the side exits.</summary>
+    public static bool IsStatic(int exit) => exit <= Static1 || exit >= FirstSide;
 }

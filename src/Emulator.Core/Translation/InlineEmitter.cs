@@ -124,6 +124,9 @@ internal sealed class InlineEmitter
     /// reload of what it may have written. The loop back-edge keeps them in locals.
     /// </summary>
     private readonly LocalBuilder?[] _gpr = new LocalBuilder?[8];
+
+    /// <summary>Side exits emitted so far (Jcc inside the block, <see cref="BlockExit.FirstSide"/> + n).</summary>
+    private int _sideExits;
     private readonly bool[] _dirty = new bool[8];
     private readonly LocalBuilder _ea, _lin, _entry, _val, _a, _b, _r, _stop, _val64;
     private readonly Label? _loopStart;
@@ -455,6 +458,18 @@ internal sealed class InlineEmitter
         if (X87Mnemonic(ins.Mnemonic)) return X87Op(ref ins);
         if (ins.ConditionCode != ConditionCode.None && IsCmov[(int)ins.Mnemonic]) return Cmovcc(ref ins);
         if (ins.ConditionCode != ConditionCode.None && IsSet[(int)ins.Mnemonic]) return Setcc(ref ins);
+        if (ins.IsJccShortOrNear && !last)
+        {
+            // A side exit: taken leaves (or loops, when it targets the block's start); not taken goes on in the block.
+            uint target = (uint)ins.NearBranchTarget & _ipMask;
+            var fallThrough = _il.DefineLabel();
+            EmitCondition((int)ins.ConditionCode - 1);
+            _il.Emit(OpCodes.Brfalse, fallThrough);
+            EmitLimitCheck(target);
+            EmitBranchExit(k + 1, target, BlockExit.FirstSide + _sideExits++);
+            _il.MarkLabel(fallThrough);
+            return Result.Handled;
+        }
         if (ins.IsJccShortOrNear && last)
         {
             uint target = (uint)ins.NearBranchTarget & _ipMask;
@@ -502,7 +517,9 @@ internal sealed class InlineEmitter
     {
         if (_carryOp is null)
         {
-            FlushFlags(); // (not expected: a back-edge the constructor did not see) the next pass starts with nothing pending
+            // A back-edge from inside the block (or a block that does not carry records): the record is stored here,
+            // on this path only — the code after a side exit's branch goes on with it still pending.
+            EmitPendingStore();
             return;
         }
         if (_pending is { } p)
@@ -2283,7 +2300,7 @@ internal sealed class InlineEmitter
         _il.Emit(OpCodes.Ldc_I4, (int)rip);
         _il.Emit(OpCodes.Conv_U8);
         _il.Emit(OpCodes.Stfld, FRip);
-        if (_chain && exit is BlockExit.Static0 or BlockExit.Static1)
+        if (_chain && BlockExit.IsStatic(exit))
         {
             EmitPendingStore();
             BlockCompiler.EmitRetire(_il, retired);

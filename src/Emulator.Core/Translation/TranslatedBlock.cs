@@ -89,9 +89,55 @@ public sealed class TranslatedBlock
     /// </summary>
     internal TranslatedBlock? Linked(int exit, long epoch)
     {
-        var next = exit == BlockExit.Static0 ? Next0 : Next1;
-        long linked = exit == BlockExit.Static0 ? Epoch0 : Epoch1;
+        TranslatedBlock? next;
+        long linked;
+        if (exit < BlockExit.FirstSide)
+        {
+            next = exit == BlockExit.Static0 ? Next0 : Next1;
+            linked = exit == BlockExit.Static0 ? Epoch0 : Epoch1;
+        }
+        else
+        {
+            int n = exit - BlockExit.FirstSide;
+            if ((uint)n >= (uint)SideLinks.Length) return null;
+            next = SideLinks[n];
+            linked = SideEpochs[n];
+        }
         return next is not null && next.Valid && (linked == epoch || linked == SamePageLink) ? next : null;
+    }
+
+    /// <summary>Links static exit <paramref name="exit"/> to <paramref name="next"/> (see <see cref="LinkEpoch"/>).</summary>
+    internal void Link(int exit, TranslatedBlock next, long epoch)
+    {
+        long linked = LinkEpoch(next, epoch);
+        switch (exit)
+        {
+            case BlockExit.Static0:
+                Next0 = next;
+                Epoch0 = linked;
+                break;
+            case BlockExit.Static1:
+                Next1 = next;
+                Epoch1 = linked;
+                break;
+            default:
+                int n = exit - BlockExit.FirstSide;
+                if ((uint)n >= (uint)SideLinks.Length) return;
+                SideLinks[n] = next;
+                SideEpochs[n] = linked;
+                break;
+        }
+    }
+
+    /// <summary>Successors of the side exits (<see cref="BlockExit.FirstSide"/> + n), one per conditional branch inside the block.</summary>
+    internal TranslatedBlock?[] SideLinks = [];
+    internal long[] SideEpochs = [];
+
+    /// <summary>Sizes the side-exit links: one per Jcc that is not the block's last instruction.</summary>
+    internal void AllocateSideLinks(int count)
+    {
+        SideLinks = new TranslatedBlock?[count];
+        SideEpochs = new long[count];
     }
 
     /// <summary>The epoch of a link that stays valid across translation epochs.</summary>

@@ -77,22 +77,22 @@ public static partial class Helpers
             {
                 case StringKind.Movs:
                     {
-                        ulong v = Mmu.ReadSlow(cpu, srcSeg, si, size);
+                        ulong v = Mmu.Read(cpu, srcSeg, si, size);
                         if (cpu.Faulted) return Fault;
-                        st = Mmu.WriteSlow(cpu, 0, di, size, v);
+                        st = Mmu.Write(cpu, 0, di, size, v);
                         if (st == Fault) return Fault;
                         AdvanceIndex(cpu, ref cpu.Rsi, delta, amask);
                         AdvanceIndex(cpu, ref cpu.Rdi, delta, amask);
                         break;
                     }
                 case StringKind.Stos:
-                    st = Mmu.WriteSlow(cpu, 0, di, size, cpu.Rax);
+                    st = Mmu.Write(cpu, 0, di, size, cpu.Rax);
                     if (st == Fault) return Fault;
                     AdvanceIndex(cpu, ref cpu.Rdi, delta, amask);
                     break;
                 case StringKind.Lods:
                     {
-                        ulong v = Mmu.ReadSlow(cpu, srcSeg, si, size);
+                        ulong v = Mmu.Read(cpu, srcSeg, si, size);
                         if (cpu.Faulted) return Fault;
                         Operands.WriteReg(cpu, size switch { 1 => Register.AL, 2 => Register.AX, _ => Register.EAX }, (uint)v);
                         AdvanceIndex(cpu, ref cpu.Rsi, delta, amask);
@@ -100,9 +100,9 @@ public static partial class Helpers
                     }
                 case StringKind.Cmps:
                     {
-                        uint a = (uint)Mmu.ReadSlow(cpu, srcSeg, si, size);
+                        uint a = (uint)Mmu.Read(cpu, srcSeg, si, size);
                         if (cpu.Faulted) return Fault;
-                        uint b = (uint)Mmu.ReadSlow(cpu, 0, di, size);
+                        uint b = (uint)Mmu.Read(cpu, 0, di, size);
                         if (cpu.Faulted) return Fault;
                         SetLazy(cpu, LazyFlags.KindSub, size, a, b, (a - b) & SizeMask(size));
                         AdvanceIndex(cpu, ref cpu.Rsi, delta, amask);
@@ -111,7 +111,7 @@ public static partial class Helpers
                     }
                 case StringKind.Scas:
                     {
-                        uint b = (uint)Mmu.ReadSlow(cpu, 0, di, size);
+                        uint b = (uint)Mmu.Read(cpu, 0, di, size);
                         if (cpu.Faulted) return Fault;
                         uint a = (uint)cpu.Rax & SizeMask(size);
                         SetLazy(cpu, LazyFlags.KindSub, size, a, b, (a - b) & SizeMask(size));
@@ -122,7 +122,7 @@ public static partial class Helpers
                     {
                         if (!Mmu.ProbeWrite(cpu, 0, di, size)) return Fault;
                         uint v = cpu.Ports.Read((ushort)cpu.Rdx, size);
-                        st = Mmu.WriteSlow(cpu, 0, di, size, v);
+                        st = Mmu.Write(cpu, 0, di, size, v);
                         if (st == Fault) return Fault;
                         AdvanceIndex(cpu, ref cpu.Rdi, delta, amask);
                         cpu.InterruptCheck = true;
@@ -130,7 +130,7 @@ public static partial class Helpers
                     }
                 case StringKind.Outs:
                     {
-                        uint v = (uint)Mmu.ReadSlow(cpu, srcSeg, si, size);
+                        uint v = (uint)Mmu.Read(cpu, srcSeg, si, size);
                         if (cpu.Faulted) return Fault;
                         cpu.Ports.Write((ushort)cpu.Rdx, size, v);
                         AdvanceIndex(cpu, ref cpu.Rsi, delta, amask);
@@ -152,7 +152,7 @@ public static partial class Helpers
             cpu.Rcx = a16 ? (cpu.Rcx & ~0xFFFFul) | left : left;
             if (compare)
             {
-                bool zf = (cpu.GetEflags() & Eflags.ZF) != 0;
+                bool zf = cpu.LazyR == 0; // CMPS/SCAS just recorded a subtraction: ZF is its (masked) result being 0
                 if (i.HasRepePrefix && !zf) return EndBlock;
                 if (i.HasRepnePrefix && zf) return EndBlock;
             }

@@ -158,6 +158,20 @@ public static class LazyFlags
     /// <summary>Evaluates condition code <paramref name="cc"/> (the low nibble of Jcc/SETcc/CMOVcc).</summary>
     public static bool Condition(CpuState cpu, int cc)
     {
+        var op = cpu.LazyOp;
+        if ((uint)(op - LazyFlagOp.Sub8) <= LazyFlagOp.Sub32 - LazyFlagOp.Sub8)
+        {
+            // The common case after CMP/SUB in another block: the five flags the conditions read, by Compute's
+            // formulas, without materializing the rest (the record stays valid).
+            int sh = TopShift(op - LazyFlagOp.Sub8);
+            uint ta = cpu.LazyA << sh, tb = cpu.LazyB << sh, tr = cpu.LazyR << sh;
+            uint bits = (uint)(((ulong)ta - tb) >> 63) // CF
+                | ((tr - 1) & ~tr) >> 31 << 1 // ZF
+                | tr >> 31 << 2 // SF
+                | ((ta ^ tb) & (ta ^ tr)) >> 31 << 3 // OF
+                | (uint)(BitOperations.PopCount(cpu.LazyR & 0xFF) + 1) << 4 & 16; // PF
+            return (ConditionTable[cc & 15] >> (int)bits & 1) != 0;
+        }
         uint f = cpu.GetEflags();
         // CF (bit 0), ZF (6), SF (7), OF (11), PF (2) gathered into bits 0–4.
         uint n = (f & Eflags.CF) | (f >> 5 & 6) | (f >> 8 & 8) | (f << 2 & 16);

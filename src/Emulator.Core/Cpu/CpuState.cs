@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Emulator.Core.Bus;
 using Emulator.Core.Memory;
 
@@ -219,7 +220,18 @@ public sealed unsafe partial class CpuState
 
     public void RaiseGp(uint errorCode = 0) => RaiseException(Vectors.GP, errorCode, true);
 
+    /// <summary>
+    /// Segment register by index (ES CS SS DS FS GS LDTR TR = 0..7; anything else is TR). The helpers call this on every
+    /// memory operand, so it is an offset from <see cref="Es"/> when the runtime laid the eight fields out in order
+    /// (checked once, see <see cref="FieldsInOrder"/>), not a switch.
+    /// </summary>
     public ref Segment Seg(int index)
+    {
+        if (FieldsInOrder) return ref Unsafe.Add(ref Es, (uint)index < 8 ? index : 7);
+        return ref SegBySwitch(index);
+    }
+
+    private ref Segment SegBySwitch(int index)
     {
         switch (index)
         {
@@ -234,7 +246,14 @@ public sealed unsafe partial class CpuState
         }
     }
 
+    /// <summary>General register by index (the low four bits; RAX..R15 in ModRM order): an offset from <see cref="Rax"/> (see <see cref="Seg"/>).</summary>
     public ref ulong Gpr(int index)
+    {
+        if (FieldsInOrder) return ref Unsafe.Add(ref Rax, index & 15);
+        return ref GprBySwitch(index);
+    }
+
+    private ref ulong GprBySwitch(int index)
     {
         switch (index & 15)
         {
@@ -265,6 +284,28 @@ public sealed unsafe partial class CpuState
     public bool FlatSegments => Cs.Base == 0 && Cs.Limit == 0xFFFF_FFFF && FlatData(Ds) && FlatData(Es) && FlatData(Ss);
 
     private static bool FlatData(in Segment s) => s.Base == 0 && s.ReadLimit == 0xFFFF_FFFF && s.WriteLimit == 0xFFFF_FFFF;
+
+    /// <summary>
+    /// True when RAX..R15 and ES..TR each lie in declaration order at a fixed stride, so <see cref="Gpr"/> and
+    /// <see cref="Seg"/> can index them. The runtime chooses the layout of a class's fields; CoreCLR keeps fields of
+    /// the same type in declaration order, and this check (a JIT-time constant once the class is initialised) falls
+    /// back to the switches if it ever does not.
+    /// </summary>
+    internal static readonly bool FieldsInOrder = CheckFieldsInOrder();
+
+    private static bool CheckFieldsInOrder()
+    {
+        var probe = (CpuState)RuntimeHelpers.GetUninitializedObject(typeof(CpuState));
+        for (int k = 0; k < 16; k++)
+        {
+            if (!Unsafe.AreSame(ref Unsafe.Add(ref probe.Rax, k), ref probe.GprBySwitch(k))) return false;
+        }
+        for (int k = 0; k < 8; k++)
+        {
+            if (!Unsafe.AreSame(ref Unsafe.Add(ref probe.Es, k), ref probe.SegBySwitch(k))) return false;
+        }
+        return true;
+    }
 
     /// <summary>Recomputes every segment's fast-path limits (after a mode change).</summary>
     public void UpdateAllFastLimits()

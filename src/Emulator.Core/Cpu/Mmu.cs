@@ -220,19 +220,79 @@ public static unsafe class Mmu
     // Not inlined: every memory access of every compiled block calls one, and inlining them made RyuJIT import and
     // optimise their bodies once per access (compile time per block is the boot's bottleneck).
 
+    // A segment's fast limit (Segment.ReadLimit / WriteLimit) admits only accesses that CheckSegment would pass, so
+    // the paths below skip the full check when it does.
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static ulong ReadSlow(CpuState cpu, int seg, uint offset, int size)
     {
-        if (!CheckSegment(cpu, seg, offset, size, false)) return 0;
-        return ReadLinear(cpu, cpu.Seg(seg).Base + offset, size, cpu.Cpl == 3);
+        ref Segment s = ref cpu.Seg(seg);
+        if ((long)offset + (size - 1) > s.ReadLimit && !CheckSegment(cpu, seg, offset, size, false)) return 0;
+        return ReadLinear(cpu, s.Base + offset, size, cpu.Cpl == 3);
     }
 
     /// <summary>Returns 0 when done, 1 on a fault, 2 when done but the store hit translated code (the block must stop).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int WriteSlow(CpuState cpu, int seg, uint offset, int size, ulong value)
     {
-        if (!CheckSegment(cpu, seg, offset, size, true)) return 1;
-        return WriteLinear(cpu, cpu.Seg(seg).Base + offset, size, value, cpu.Cpl == 3);
+        ref Segment s = ref cpu.Seg(seg);
+        if ((long)offset + (size - 1) > s.WriteLimit && !CheckSegment(cpu, seg, offset, size, true)) return 1;
+        return WriteLinear(cpu, s.Base + offset, size, value, cpu.Cpl == 3);
+    }
+
+    /// <summary>
+    /// A read through segment <paramref name="seg"/> for the helpers: the compiled tier's inline fast path (segment
+    /// fast limit, then a probe of the current privilege level's read TLB) in C#, else <see cref="ReadSlow"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Read(CpuState cpu, int seg, uint offset, int size)
+    {
+        ref Segment s = ref cpu.Seg(seg);
+        if ((long)offset + (size - 1) <= s.ReadLimit)
+        {
+            uint linear = s.Base + offset;
+            TlbEntry* e = cpu.TlbRead + ((linear >> 12) & (Tlb.Entries - 1));
+            // The tag of the last byte's page: an access that crosses a page never matches.
+            if (e->Tag == ((linear + (uint)(size - 1)) & ~0xFFFu))
+            {
+                byte* host = (byte*)(e->Addend + linear);
+                switch (size)
+                {
+                    case 1: return *host;
+                    case 2: return *(ushort*)host;
+                    case 4: return *(uint*)host;
+                    case 8: return *(ulong*)host;
+                }
+            }
+        }
+        return ReadSlow(cpu, seg, offset, size);
+    }
+
+    /// <summary>
+    /// A write through segment <paramref name="seg"/> for the helpers (see <see cref="Read"/>): 0 done, 1 fault, 2 done
+    /// but the store hit translated code. Write TLB entries never map translated code, so a hit returns 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Write(CpuState cpu, int seg, uint offset, int size, ulong value)
+    {
+        ref Segment s = ref cpu.Seg(seg);
+        if ((long)offset + (size - 1) <= s.WriteLimit)
+        {
+            uint linear = s.Base + offset;
+            TlbEntry* e = cpu.TlbWrite + ((linear >> 12) & (Tlb.Entries - 1));
+            if (e->Tag == ((linear + (uint)(size - 1)) & ~0xFFFu))
+            {
+                byte* host = (byte*)(e->Addend + linear);
+                switch (size)
+                {
+                    case 1: *host = (byte)value; return 0;
+                    case 2: *(ushort*)host = (ushort)value; return 0;
+                    case 4: *(uint*)host = (uint)value; return 0;
+                    case 8: *(ulong*)host = value; return 0;
+                }
+            }
+        }
+        return WriteSlow(cpu, seg, offset, size, value);
     }
 
     /// <summary>Checks that a store could be done (segment and paging) without doing it: read-modify-write and multi-part stores probe first.</summary>

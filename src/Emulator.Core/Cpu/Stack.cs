@@ -16,7 +16,7 @@ public static class Stack
     {
         uint mask = StackMask(cpu);
         uint sp = ((uint)cpu.Rsp - (uint)size) & mask;
-        if (Mmu.WriteSlow(cpu, 2, sp, size, value) == 1) return false;
+        if (Mmu.Write(cpu, 2, sp, size, value) == 1) return false;
         SetSp(cpu, sp);
         return true;
     }
@@ -25,7 +25,7 @@ public static class Stack
     {
         uint mask = StackMask(cpu);
         uint sp = (uint)cpu.Rsp & mask;
-        value = (uint)Mmu.ReadSlow(cpu, 2, sp, size);
+        value = (uint)Mmu.Read(cpu, 2, sp, size);
         if (cpu.Faulted) return false;
         SetSp(cpu, sp + (uint)size);
         return true;
@@ -35,7 +35,7 @@ public static class Stack
     public static bool Peek(CpuState cpu, int offset, int size, out uint value)
     {
         uint sp = ((uint)cpu.Rsp + (uint)offset) & StackMask(cpu);
-        value = (uint)Mmu.ReadSlow(cpu, 2, sp, size);
+        value = (uint)Mmu.Read(cpu, 2, sp, size);
         return !cpu.Faulted;
     }
 }

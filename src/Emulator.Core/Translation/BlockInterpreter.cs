@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Emulator.Core.Cpu;
 using Iced.Intel;
 
@@ -21,12 +23,16 @@ internal static class BlockInterpreter
     {
         var insns = block.Instructions;
         var helpers = block.HelperFunctions;
+        if (helpers.Length < insns.Length) throw new InvalidOperationException("a helper per instruction");
+        // One indirect call per instruction: no bounds checks in the loop (the lengths were checked above).
+        ref Instruction first = ref MemoryMarshal.GetArrayDataReference(insns);
+        ref nint fn = ref MemoryMarshal.GetArrayDataReference(helpers);
         uint mask = block.IpMask;
         for (int k = 0; k < insns.Length; k++)
         {
-            ref var ins = ref insns[k];
+            ref var ins = ref Unsafe.Add(ref first, k);
             cpu.Rip = (uint)ins.NextIP & mask;
-            int status = ((delegate*<CpuState, ref Instruction, int>)helpers[k])(cpu, ref ins);
+            int status = ((delegate*<CpuState, ref Instruction, int>)Unsafe.Add(ref fn, k))(cpu, ref ins);
             if (status != Helpers.Continue) return BlockCompiler.HelperExit(block, cpu, k, status);
         }
         cpu.Retired += insns.Length;

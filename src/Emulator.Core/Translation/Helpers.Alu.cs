@@ -36,6 +36,7 @@ public static partial class Helpers
         cpu.Eflags = (f & ~mask) | (flags & mask);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // one specialised copy per helper (constant kind and store)
     private static int Binary(CpuState cpu, ref Instruction i, int kind, bool store)
     {
         if (!Operands.TryRead(cpu, i, 0, out uint a) || !Operands.TryRead(cpu, i, 1, out uint b)) return Fault;
@@ -71,11 +72,14 @@ public static partial class Helpers
         return st;
     }
 
-    private static int Logic(CpuState cpu, ref Instruction i, Func<uint, uint, uint> op, bool store)
+    private const int LogicAnd = 0, LogicOr = 1, LogicXor = 2;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // one specialised copy per helper (constant op and store)
+    private static int Logic(CpuState cpu, ref Instruction i, int op, bool store)
     {
         if (!Operands.TryRead(cpu, i, 0, out uint a) || !Operands.TryRead(cpu, i, 1, out uint b)) return Fault;
         int size = Operands.OperandSize(i, 0);
-        uint r = op(a, b) & SizeMask(size);
+        uint r = (op == LogicAnd ? a & b : op == LogicOr ? a | b : a ^ b) & SizeMask(size);
         int st = store ? Operands.Write(cpu, i, 0, r) : Continue;
         if (st == Fault) return Fault;
         SetLazy(cpu, LazyFlags.KindLogic, size, a, b, r);
@@ -98,16 +102,16 @@ public static partial class Helpers
     public static int Cmp(CpuState cpu, ref Instruction i) => Binary(cpu, ref i, LazyFlags.KindSub, false);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static int And(CpuState cpu, ref Instruction i) => Logic(cpu, ref i, static (a, b) => a & b, true);
+    public static int And(CpuState cpu, ref Instruction i) => Logic(cpu, ref i, LogicAnd, true);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static int Or(CpuState cpu, ref Instruction i) => Logic(cpu, ref i, static (a, b) => a | b, true);
+    public static int Or(CpuState cpu, ref Instruction i) => Logic(cpu, ref i, LogicOr, true);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static int Xor(CpuState cpu, ref Instruction i) => Logic(cpu, ref i, static (a, b) => a ^ b, true);
+    public static int Xor(CpuState cpu, ref Instruction i) => Logic(cpu, ref i, LogicXor, true);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static int Test(CpuState cpu, ref Instruction i) => Logic(cpu, ref i, static (a, b) => a & b, false);
+    public static int Test(CpuState cpu, ref Instruction i) => Logic(cpu, ref i, LogicAnd, false);
 
     private static int IncDec(CpuState cpu, ref Instruction i, bool inc)
     {

@@ -18,14 +18,14 @@ public static partial class Helpers
         return true;
     }
 
-    private static int BranchSize(in Instruction i) => i.GetOpKind(0) switch
+    private static int BranchSize(in Instruction i) => i.Op0Kind switch
     {
         OpKind.NearBranch16 => 2,
         OpKind.NearBranch32 => 4,
         OpKind.FarBranch16 => 2,
         OpKind.FarBranch32 => 4,
         OpKind.Register => i.Op0Register.GetSize(),
-        _ => i.MemorySize.GetSize() switch { 2 => 2, 4 when i.IsJmpFarIndirect || i.IsCallFarIndirect => 2, 6 => 4, _ => 4 },
+        _ => Operands.MemorySize(i) switch { 2 => 2, 4 when i.IsJmpFarIndirect || i.IsCallFarIndirect => 2, 6 => 4, _ => 4 },
     };
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -38,7 +38,7 @@ public static partial class Helpers
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Jmp(CpuState cpu, ref Instruction i)
     {
-        var k = i.GetOpKind(0);
+        var k = i.Op0Kind;
         if (k is OpKind.NearBranch16 or OpKind.NearBranch32)
             return BranchTo(cpu, (uint)i.NearBranchTarget, BranchSize(i)) ? EndBlock : Fault;
         if (k is OpKind.FarBranch16 or OpKind.FarBranch32)
@@ -69,7 +69,7 @@ public static partial class Helpers
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Call(CpuState cpu, ref Instruction i)
     {
-        var k = i.GetOpKind(0);
+        var k = i.Op0Kind;
         uint ret = (uint)cpu.Rip;
         if (k is OpKind.FarBranch16 or OpKind.FarBranch32)
             return FarJump(cpu, i.FarBranchSelector, k == OpKind.FarBranch16 ? i.FarBranch16 : i.FarBranch32, k == OpKind.FarBranch16 ? 2 : 4, true, ret);

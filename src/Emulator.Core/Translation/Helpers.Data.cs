@@ -19,8 +19,8 @@ public static partial class Helpers
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Mov(CpuState cpu, ref Instruction i)
     {
-        var k0 = i.GetOpKind(0);
-        var k1 = i.GetOpKind(1);
+        var k0 = i.Op0Kind;
+        var k1 = i.Op1Kind;
         if (k0 == OpKind.Register)
         {
             var r0 = i.Op0Register;
@@ -245,14 +245,30 @@ public static partial class Helpers
 
     // ---- Stack ----
 
-    private static int PushSize(in Instruction i) => -i.StackPointerIncrement;
+    /// <summary>
+    /// Bytes PUSH stores, per instruction code (Iced's StackPointerIncrement, a switch over every code; for PUSH it
+    /// depends on the code alone).
+    /// </summary>
+    private static readonly byte[] PushSizeByCode = BuildPushSizes();
+
+    private static byte[] BuildPushSizes()
+    {
+        var t = new byte[Enum.GetValues<Code>().Length + 1];
+        var probe = default(Instruction);
+        foreach (var c in Enum.GetValues<Code>())
+        {
+            probe.Code = c;
+            if (probe.Mnemonic == Mnemonic.Push) t[(int)c] = (byte)-probe.StackPointerIncrement;
+        }
+        return t;
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int Push(CpuState cpu, ref Instruction i)
     {
-        int size = PushSize(i);
+        int size = PushSizeByCode[(int)i.Code];
         uint v;
-        if (i.GetOpKind(0) == OpKind.Register && i.Op0Register.IsSegmentRegister())
+        if (i.Op0Kind == OpKind.Register && i.Op0Register.IsSegmentRegister())
         {
             v = cpu.Seg(Operands.SegIndex(i.Op0Register)).Selector;
             uint sp = ((uint)cpu.Rsp - (uint)size) & Stack.StackMask(cpu);

@@ -11,11 +11,26 @@ public static partial class Helpers
 
     private enum StringKind { Movs, Cmps, Stos, Lods, Scas, Ins, Outs }
 
+    /// <summary>
+    /// True for 16-bit addressing (SI/DI). The string forms have at most two operands and the memory ones tell the
+    /// address size; this looks at those two rather than calling GetOpKind per operand.
+    /// </summary>
     private static bool StringAddress16(in Instruction i)
     {
-        for (int k = 0; k < i.OpCount; k++)
+        switch (i.Op0Kind)
         {
-            switch (i.GetOpKind(k))
+            case OpKind.MemorySegSI:
+            case OpKind.MemorySegDI:
+            case OpKind.MemoryESDI:
+                return true;
+            case OpKind.MemorySegESI:
+            case OpKind.MemorySegEDI:
+            case OpKind.MemoryESEDI:
+                return false;
+        }
+        for (int k = 1; k < i.OpCount; k++)
+        {
+            switch (Operands.Kind(i, k))
             {
                 case OpKind.MemorySegSI:
                 case OpKind.MemorySegDI:
@@ -30,19 +45,36 @@ public static partial class Helpers
         return false;
     }
 
-    private static int StringSize(in Instruction i) => i.Mnemonic switch
+    private static int StringSizeOf(Mnemonic m) => m switch
     {
         Mnemonic.Movsb or Mnemonic.Cmpsb or Mnemonic.Stosb or Mnemonic.Lodsb or Mnemonic.Scasb or Mnemonic.Insb or Mnemonic.Outsb => 1,
         Mnemonic.Movsw or Mnemonic.Cmpsw or Mnemonic.Stosw or Mnemonic.Lodsw or Mnemonic.Scasw or Mnemonic.Insw or Mnemonic.Outsw => 2,
         _ => 4,
     };
 
+    /// <summary>Element size of a string instruction, per instruction code (by mnemonic, looked up once).</summary>
+    private static readonly byte[] StringSizeByCode = BuildStringSizes();
+
+    private static byte[] BuildStringSizes()
+    {
+        var t = new byte[Enum.GetValues<Code>().Length + 1];
+        var probe = default(Instruction);
+        foreach (var c in Enum.GetValues<Code>())
+        {
+            probe.Code = c;
+            t[(int)c] = (byte)StringSizeOf(probe.Mnemonic);
+        }
+        return t;
+    }
+
+    private static int StringSize(in Instruction i) => StringSizeByCode[(int)i.Code];
+
     private static int StringOp(CpuState cpu, ref Instruction i, StringKind kind)
     {
         int size = StringSize(i);
         bool a16 = StringAddress16(i);
         uint amask = a16 ? 0xFFFFu : 0xFFFF_FFFFu;
-        int srcSeg = Operands.SegIndex(i.MemorySegment);
+        int srcSeg = Operands.MemorySegIndex(i);
         bool rep = i.HasRepPrefix || i.HasRepnePrefix;
         bool compare = kind is StringKind.Cmps or StringKind.Scas;
         int delta = (cpu.Eflags & Eflags.DF) != 0 ? -size : size;
@@ -60,7 +92,7 @@ public static partial class Helpers
             uint si = (uint)cpu.Rsi & amask, di = (uint)cpu.Rdi & amask;
             if (rep && delta > 0 && kind is StringKind.Movs or StringKind.Stos)
             {
-                int bulk = BulkStringChunk(cpu, kind, srcSeg, si, di, count, size);
+                int bulk = BulkStringChunk(cpu, kind, srcSeg, si, di, count, size, amask);
                 if (bulk > 0)
                 {
                     uint bytes = (uint)(bulk * size);
@@ -72,27 +104,40 @@ public static partial class Helpers
                     continue;
                 }
             }
+            if (rep && delta > 0 && kind == StringKind.Scas && size == 1)
+            {
+                int bulk = BulkScanBytes(cpu, ref i, di, count, amask, out bool stop);
+                if (bulk > 0)
+                {
+                    AdvanceIndex(cpu, ref cpu.Rdi, bulk, amask);
+                    uint rest = (count - (uint)bulk) & amask;
+                    cpu.Rcx = a16 ? (cpu.Rcx & ~0xFFFFul) | rest : rest;
+                    done += bulk;
+                    if (stop) return EndBlock;
+                    continue;
+                }
+            }
             int st = 0;
             switch (kind)
             {
                 case StringKind.Movs:
                     {
-                        ulong v = Mmu.ReadSlow(cpu, srcSeg, si, size);
+                        ulong v = Mmu.Read(cpu, srcSeg, si, size);
                         if (cpu.Faulted) return Fault;
-                        st = Mmu.WriteSlow(cpu, 0, di, size, v);
+                        st = Mmu.Write(cpu, 0, di, size, v);
                         if (st == Fault) return Fault;
                         AdvanceIndex(cpu, ref cpu.Rsi, delta, amask);
                         AdvanceIndex(cpu, ref cpu.Rdi, delta, amask);
                         break;
                     }
                 case StringKind.Stos:
-                    st = Mmu.WriteSlow(cpu, 0, di, size, cpu.Rax);
+                    st = Mmu.Write(cpu, 0, di, size, cpu.Rax);
                     if (st == Fault) return Fault;
                     AdvanceIndex(cpu, ref cpu.Rdi, delta, amask);
                     break;
                 case StringKind.Lods:
                     {
-                        ulong v = Mmu.ReadSlow(cpu, srcSeg, si, size);
+                        ulong v = Mmu.Read(cpu, srcSeg, si, size);
                         if (cpu.Faulted) return Fault;
                         Operands.WriteReg(cpu, size switch { 1 => Register.AL, 2 => Register.AX, _ => Register.EAX }, (uint)v);
                         AdvanceIndex(cpu, ref cpu.Rsi, delta, amask);
@@ -100,9 +145,9 @@ public static partial class Helpers
                     }
                 case StringKind.Cmps:
                     {
-                        uint a = (uint)Mmu.ReadSlow(cpu, srcSeg, si, size);
+                        uint a = (uint)Mmu.Read(cpu, srcSeg, si, size);
                         if (cpu.Faulted) return Fault;
-                        uint b = (uint)Mmu.ReadSlow(cpu, 0, di, size);
+                        uint b = (uint)Mmu.Read(cpu, 0, di, size);
                         if (cpu.Faulted) return Fault;
                         SetLazy(cpu, LazyFlags.KindSub, size, a, b, (a - b) & SizeMask(size));
                         AdvanceIndex(cpu, ref cpu.Rsi, delta, amask);
@@ -111,7 +156,7 @@ public static partial class Helpers
                     }
                 case StringKind.Scas:
                     {
-                        uint b = (uint)Mmu.ReadSlow(cpu, 0, di, size);
+                        uint b = (uint)Mmu.Read(cpu, 0, di, size);
                         if (cpu.Faulted) return Fault;
                         uint a = (uint)cpu.Rax & SizeMask(size);
                         SetLazy(cpu, LazyFlags.KindSub, size, a, b, (a - b) & SizeMask(size));
@@ -122,7 +167,7 @@ public static partial class Helpers
                     {
                         if (!Mmu.ProbeWrite(cpu, 0, di, size)) return Fault;
                         uint v = cpu.Ports.Read((ushort)cpu.Rdx, size);
-                        st = Mmu.WriteSlow(cpu, 0, di, size, v);
+                        st = Mmu.Write(cpu, 0, di, size, v);
                         if (st == Fault) return Fault;
                         AdvanceIndex(cpu, ref cpu.Rdi, delta, amask);
                         cpu.InterruptCheck = true;
@@ -130,7 +175,7 @@ public static partial class Helpers
                     }
                 case StringKind.Outs:
                     {
-                        uint v = (uint)Mmu.ReadSlow(cpu, srcSeg, si, size);
+                        uint v = (uint)Mmu.Read(cpu, srcSeg, si, size);
                         if (cpu.Faulted) return Fault;
                         cpu.Ports.Write((ushort)cpu.Rdx, size, v);
                         AdvanceIndex(cpu, ref cpu.Rsi, delta, amask);
@@ -152,7 +197,7 @@ public static partial class Helpers
             cpu.Rcx = a16 ? (cpu.Rcx & ~0xFFFFul) | left : left;
             if (compare)
             {
-                bool zf = (cpu.GetEflags() & Eflags.ZF) != 0;
+                bool zf = cpu.LazyR == 0; // CMPS/SCAS just recorded a subtraction: ZF is its (masked) result being 0
                 if (i.HasRepePrefix && !zf) return EndBlock;
                 if (i.HasRepnePrefix && zf) return EndBlock;
             }
@@ -170,11 +215,13 @@ public static partial class Helpers
     /// the segment limits), straight between host pages. Returns 0 when the next element needs the exact path
     /// (page or segment boundary, MMIO, translated code, overlap closer than the chunk, a TLB miss that faults).
     /// </summary>
-    private static unsafe int BulkStringChunk(CpuState cpu, StringKind kind, int srcSeg, uint si, uint di, uint count, int size)
+    private static unsafe int BulkStringChunk(CpuState cpu, StringKind kind, int srcSeg, uint si, uint di, uint count, int size, uint amask)
     {
         ref Segment es = ref cpu.Es;
         uint dstLin = es.Base + di;
         int room = (int)(0x1000 - (dstLin & 0xFFF));
+        // 16-bit addressing: DI and SI wrap at 64 KiB (a limit above 0xFFFF, as in unreal mode, does not stop them).
+        if (amask == 0xFFFF) room = (int)Math.Min((uint)room, 0x1_0000 - di);
         byte* src = null;
         uint srcLin = 0;
         if (kind == StringKind.Movs)
@@ -182,6 +229,7 @@ public static partial class Helpers
             ref Segment ss = ref cpu.Seg(srcSeg);
             srcLin = ss.Base + si;
             room = Math.Min(room, (int)(0x1000 - (srcLin & 0xFFF)));
+            if (amask == 0xFFFF) room = (int)Math.Min((uint)room, 0x1_0000 - si);
             if ((long)si + room - 1 > ss.ReadLimit) return 0;
             src = HostPointer(cpu, srcLin, false);
             if (src == null) return 0;
@@ -209,6 +257,35 @@ public static partial class Helpers
             }
         }
         return elements;
+    }
+
+    /// <summary>
+    /// REPE/REPNE SCASB forward through RAM: scans as many bytes as lie before the page end (and the segment limit and
+    /// the 16-bit wrap) for the first that ends the repetition, straight in the host page. Returns the elements done
+    /// (their flags recorded as the last one's CMP) and whether the last one ended the repetition; 0 when the next
+    /// element needs the exact path.
+    /// </summary>
+    private static unsafe int BulkScanBytes(CpuState cpu, ref Instruction i, uint di, uint count, uint amask, out bool stop)
+    {
+        stop = false;
+        bool repe = i.HasRepePrefix, repne = i.HasRepnePrefix;
+        if (repe == repne || cpu.DebugTrapPending) return 0;
+        ref Segment es = ref cpu.Es;
+        uint lin = es.Base + di;
+        uint room = 0x1000 - (lin & 0xFFF);
+        if (amask == 0xFFFF) room = Math.Min(room, 0x1_0000 - di);
+        int n = (int)Math.Min(count, room);
+        if (n <= 1 || (long)di + n - 1 > es.ReadLimit) return 0;
+        byte* p = HostPointer(cpu, lin, false);
+        if (p == null) return 0;
+        byte al = (byte)cpu.Rax;
+        var bytes = new ReadOnlySpan<byte>(p, n);
+        int hit = repne ? bytes.IndexOf(al) : bytes.IndexOfAnyExcept(al);
+        int done = hit < 0 ? n : hit + 1;
+        stop = hit >= 0;
+        byte last = p[done - 1];
+        SetLazy(cpu, LazyFlags.KindSub, 1, al, last, (uint)(al - last) & 0xFF);
+        return done;
     }
 
     /// <summary>Host address of a linear byte through the current privilege's TLB (filled on a miss), or null.</summary>

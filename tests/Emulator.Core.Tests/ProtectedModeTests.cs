@@ -141,20 +141,8 @@ public class ProtectedModeTests
         using var t = FlatMachine();
         t.Core.Cache.TierUpThreshold = tierUpThreshold;
         t.Core.Cache.BackgroundCompilation = false;
-        Write64(t, Idt + 13 * 8, Gate(Code0, 0x9000, 0xE, 0));
+        InstallGpRecorder(t);
         Write64(t, Idt + 0x80 * 8, Gate(Code0, 0x9100, 0xE, 3));
-        t.Load(32, 0x9000, a =>
-        {
-            a.push(eax);
-            a.mov(ax, Data0);
-            a.mov(ds, ax);
-            a.pop(eax);
-            a.pop(eax); // error code
-            a.mov(__dword_ptr[0x6000], eax);
-            a.pop(eax); // faulting EIP
-            a.mov(__dword_ptr[0x6004], eax);
-            a.hlt();
-        });
         t.Load(32, 0x9100, a =>
         {
             a.mov(eax, cr4); // INT 80h from ring 3: set CR4.TSD, return
@@ -181,6 +169,24 @@ public class ProtectedModeTests
         Assert.Equal((uint)t.Cpu.Rsi, (uint)t.Cpu.Rbx);
         Assert.Equal((uint)t.Cpu.Rdi, (uint)t.Cpu.Rcx);
         Assert.NotEqual(0u, (uint)t.Cpu.Rsi);
+    }
+
+    /// <summary>#GP handler at 0x9000 (ring 0): stores the error code at 0x6000 and the faulting EIP at 0x6004, halts.</summary>
+    private static void InstallGpRecorder(TestCpu t)
+    {
+        Write64(t, Idt + 13 * 8, Gate(Code0, 0x9000, 0xE, 0));
+        t.Load(32, 0x9000, a =>
+        {
+            a.push(eax);
+            a.mov(ax, Data0);
+            a.mov(ds, ax);
+            a.pop(eax);
+            a.pop(eax); // error code
+            a.mov(__dword_ptr[0x6000], eax);
+            a.pop(eax); // faulting EIP
+            a.mov(__dword_ptr[0x6004], eax);
+            a.hlt();
+        });
     }
 
     [Fact]
@@ -368,19 +374,7 @@ public class ProtectedModeTests
     public void PrivilegedInstructionInRing3RaisesGeneralProtection()
     {
         using var t = FlatMachine();
-        Write64(t, Idt + 13 * 8, Gate(Code0, 0x9000, 0xE, 0));
-        t.Load(32, 0x9000, a =>
-        {
-            a.push(eax);
-            a.mov(ax, Data0);
-            a.mov(ds, ax);
-            a.pop(eax);
-            a.pop(eax); // error code
-            a.mov(__dword_ptr[0x6000], eax);
-            a.pop(eax); // faulting EIP
-            a.mov(__dword_ptr[0x6004], eax);
-            a.hlt();
-        });
+        InstallGpRecorder(t);
         t.Load(32, 0xA000, a =>
         {
             a.mov(ax, Data3);

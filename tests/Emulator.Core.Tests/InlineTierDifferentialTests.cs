@@ -296,10 +296,12 @@ public class InlineTierDifferentialTests
                 cpu.SetEflags(flags);
                 cpu.Rip = code;
                 cpu.Halted = false;
+                long retiredBefore = cpu.Retired;
                 side.T.RunToHalt(1000);
                 var outData = new byte[64];
                 for (int k = 0; k < 64; k++) outData[k] = (byte)side.T.Memory.Read(DataBase + (ulong)k, 1);
-                results.Add(([(uint)cpu.Rax, (uint)cpu.Rcx, (uint)cpu.Rdx, (uint)cpu.Rbx, (uint)cpu.Rsp, (uint)cpu.Rbp, (uint)cpu.Rsi, (uint)cpu.Rdi, (uint)cpu.Rip],
+                long retired = cpu.Retired - retiredBefore;
+                results.Add(([(uint)cpu.Rax, (uint)cpu.Rcx, (uint)cpu.Rdx, (uint)cpu.Rbx, (uint)cpu.Rsp, (uint)cpu.Rbp, (uint)cpu.Rsi, (uint)cpu.Rdi, (uint)cpu.Rip, (uint)retired],
                     cpu.GetEflags(), outData));
             }
             var (ri, fi, di) = results[0];

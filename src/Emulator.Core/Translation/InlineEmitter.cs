@@ -127,6 +127,22 @@ internal sealed class InlineEmitter
 
     /// <summary>Side exits emitted so far (Jcc inside the block, <see cref="BlockExit.FirstSide"/> + n).</summary>
     private int _sideExits;
+
+    /// <summary>Per instruction: the label a forward branch inside the block jumps to, if any does.</summary>
+    private readonly Label?[] _joins;
+
+    /// <summary>Per instruction: its EIP (masked), to find forward branch targets inside the block.</summary>
+    private readonly uint[] _eips;
+
+    /// <summary>The index of the instruction after <paramref name="from"/> that starts at <paramref name="target"/>, or null.</summary>
+    private int? JoinIndex(uint target, int from)
+    {
+        for (int j = from + 1; j < _eips.Length; j++)
+        {
+            if (_eips[j] == target) return j;
+        }
+        return null;
+    }
     private readonly bool[] _dirty = new bool[8];
     private readonly LocalBuilder _ea, _lin, _entry, _val, _a, _b, _r, _stop, _val64;
     private readonly Label? _loopStart;
@@ -168,6 +184,9 @@ internal sealed class InlineEmitter
     public InlineEmitter(ILGenerator il, LocalBuilder index, LocalBuilder status, Label faultExit, Label dynamicExit, uint ipMask, int mode,
         Instruction[] block, Label? loopStart = null, uint startEip = 0)
     {
+        _joins = new Label?[block.Length];
+        _eips = new uint[block.Length];
+        for (int k = 0; k < block.Length; k++) _eips[k] = (uint)block[k].IP & ipMask;
         foreach (ref var ins in block.AsSpan())
         {
             var info = InfoFactory.GetInfo(ins);
@@ -349,6 +368,15 @@ internal sealed class InlineEmitter
 
     public Result TryEmit(int k, ref Instruction ins, bool last, bool flagsDead)
     {
+        if (_joins[k] is { } join)
+        {
+            // The target of a forward branch inside the block: both paths arrive with the flags in CpuState and no
+            // producer in locals.
+            FlushFlags();
+            _producer = null;
+            _sseChecked = false;
+            _il.MarkLabel(join);
+        }
         var result = TryEmitInstruction(k, ref ins, last, flagsDead);
         if (flagsDead && result == Result.Handled)
         {
@@ -458,6 +486,21 @@ internal sealed class InlineEmitter
         if (X87Mnemonic(ins.Mnemonic)) return X87Op(ref ins);
         if (ins.ConditionCode != ConditionCode.None && IsCmov[(int)ins.Mnemonic]) return Cmovcc(ref ins);
         if (ins.ConditionCode != ConditionCode.None && IsSet[(int)ins.Mnemonic]) return Setcc(ref ins);
+        if (ins.IsJccShortOrNear && !last && JoinIndex((uint)ins.NearBranchTarget & _ipMask, k) is int join)
+        {
+            // A forward branch to a later instruction of this block stays in the method: the taken path stores the
+            // pending record (the join starts with the flags in CpuState) and un-retires the instructions it skips
+            // (every later exit and fault retires by static index).
+            var fallThrough = _il.DefineLabel();
+            EmitCondition((int)ins.ConditionCode - 1);
+            _il.Emit(OpCodes.Brfalse, fallThrough);
+            EmitPendingStore();
+            BlockCompiler.EmitRetire(_il, -(join - (k + 1)));
+            _joins[join] ??= _il.DefineLabel();
+            _il.Emit(OpCodes.Br, _joins[join]!.Value);
+            _il.MarkLabel(fallThrough);
+            return Result.Handled;
+        }
         if (ins.IsJccShortOrNear && !last)
         {
             // A side exit: taken leaves (or loops, when it targets the block's start); not taken goes on in the block.

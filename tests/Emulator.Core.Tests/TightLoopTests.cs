@@ -294,4 +294,43 @@ public sealed class TightLoopTests
         Assert.Equal(notTwo, (uint)t.Cpu.Rbx & 0xFFFF);
         Assert.Equal(sum & 0xFFFF, (uint)t.Cpu.Rdx & 0xFFFF);
     }
+
+    [Fact]
+    public void BothTiersStopAtTheSameInstructionBoundaries()
+    {
+        // Where a run may stop (and so where an interrupt is taken) must not depend on whether a block is compiled yet:
+        // a Jcc taken to a later instruction of its block goes on inside the block in both tiers.
+        long[] Boundaries(int tierUpThreshold)
+        {
+            using var t = new TestCpu();
+            t.Core.Cache.TierUpThreshold = tierUpThreshold;
+            t.Core.Cache.BackgroundCompilation = false;
+            t.Load(16, 0x7C00, a =>
+            {
+                Iced.Intel.Label top = a.CreateLabel(), skip = a.CreateLabel();
+                a.mov(cx, 300);
+                a.xor(ax, ax);
+                a.xor(bx, bx);
+                a.xor(dx, dx);
+                a.Label(ref top);
+                a.test(cl, 1);
+                a.jnz(skip);
+                a.inc(ax);
+                a.inc(bx);
+                a.Label(ref skip);
+                a.inc(dx);
+                a.dec(cx);
+                a.jnz(top);
+                a.hlt();
+            });
+            t.StartReal(0, 0x7C00);
+            var stops = new List<long>();
+            while (t.Core.Run(1) == StopReason.InstructionLimit) stops.Add(t.Cpu.Retired);
+            stops.Add(t.Cpu.Retired);
+            Assert.Equal(300u, (uint)t.Cpu.Rdx & 0xFFFF);
+            Assert.Equal(150u, (uint)t.Cpu.Rax & 0xFFFF);
+            return stops.ToArray();
+        }
+        Assert.Equal(Boundaries(int.MaxValue), Boundaries(0));
+    }
 }

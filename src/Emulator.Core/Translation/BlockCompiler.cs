@@ -119,7 +119,30 @@ internal sealed class BlockCompiler
             if (insns[k].IsJccShortOrNear) sideExits++;
         }
         block.AllocateSideLinks(sideExits);
+        block.ForwardJoins = ForwardJoins(insns, ipMask);
         return block;
+    }
+
+    /// <summary>
+    /// For each Jcc that is not the last instruction, the index of the later instruction of the block it targets (or
+    /// −1): taken, both tiers continue there inside the block. Null when no Jcc targets a later instruction.
+    /// </summary>
+    internal static int[]? ForwardJoins(Instruction[] insns, uint ipMask)
+    {
+        int[]? joins = null;
+        for (int k = 0; k < insns.Length - 1; k++)
+        {
+            if (!insns[k].IsJccShortOrNear) continue;
+            uint target = (uint)insns[k].NearBranchTarget & ipMask;
+            for (int j = k + 1; j < insns.Length; j++)
+            {
+                if (((uint)insns[j].IP & ipMask) != target) continue;
+                joins ??= Enumerable.Repeat(-1, insns.Length).ToArray();
+                joins[k] = j;
+                break;
+            }
+        }
+        return joins;
     }
 
     /// <summary>Instructions after which nothing useful follows in the same block (they stop it or change its mode).</summary>

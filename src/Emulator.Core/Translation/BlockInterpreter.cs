@@ -33,7 +33,17 @@ internal static class BlockInterpreter
             ref var ins = ref Unsafe.Add(ref first, k);
             cpu.Rip = (uint)ins.NextIP & mask;
             int status = ((delegate*<CpuState, ref Instruction, int>)Unsafe.Add(ref fn, k))(cpu, ref ins);
-            if (status != Helpers.Continue) return BlockCompiler.HelperExit(block, cpu, k, status);
+            if (status == Helpers.Continue) continue;
+            if (status == Helpers.EndBlock && block.ForwardJoins is { } joins && joins[k] > k && cpu.Rip == ((uint)insns[joins[k]].IP & mask))
+            {
+                // A Jcc taken to a later instruction of this block goes on there, as the compiled block does (the same
+                // block boundaries in both tiers keep interrupt delivery independent of when a block is compiled);
+                // the skipped instructions are not retired.
+                cpu.Retired -= joins[k] - (k + 1);
+                k = joins[k] - 1;
+                continue;
+            }
+            return BlockCompiler.HelperExit(block, cpu, k, status);
         }
         cpu.Retired += insns.Length;
         switch (block.InterpretedExit)

@@ -131,18 +131,11 @@ internal sealed class InlineEmitter
     /// <summary>Per instruction: the label a forward branch inside the block jumps to, if any does.</summary>
     private readonly Label?[] _joins;
 
-    /// <summary>Per instruction: its EIP (masked), to find forward branch targets inside the block.</summary>
-    private readonly uint[] _eips;
 
-    /// <summary>The index of the instruction after <paramref name="from"/> that starts at <paramref name="target"/>, or null.</summary>
-    private int? JoinIndex(uint target, int from)
-    {
-        for (int j = from + 1; j < _eips.Length; j++)
-        {
-            if (_eips[j] == target) return j;
-        }
-        return null;
-    }
+    /// <summary>The index of the later instruction Jcc <paramref name="from"/> targets (<see cref="BlockCompiler.ForwardJoins"/>), or null.</summary>
+    private int? JoinIndex(int from) => _forwardJoins is { } j && j[from] > from ? j[from] : null;
+
+    private readonly int[]? _forwardJoins;
     private readonly bool[] _dirty = new bool[8];
     private readonly LocalBuilder _ea, _lin, _entry, _val, _a, _b, _r, _stop, _val64;
     private readonly Label? _loopStart;
@@ -185,8 +178,7 @@ internal sealed class InlineEmitter
         Instruction[] block, Label? loopStart = null, uint startEip = 0)
     {
         _joins = new Label?[block.Length];
-        _eips = new uint[block.Length];
-        for (int k = 0; k < block.Length; k++) _eips[k] = (uint)block[k].IP & ipMask;
+        _forwardJoins = BlockCompiler.ForwardJoins(block, ipMask);
         foreach (ref var ins in block.AsSpan())
         {
             var info = InfoFactory.GetInfo(ins);
@@ -486,7 +478,7 @@ internal sealed class InlineEmitter
         if (X87Mnemonic(ins.Mnemonic)) return X87Op(ref ins);
         if (ins.ConditionCode != ConditionCode.None && IsCmov[(int)ins.Mnemonic]) return Cmovcc(ref ins);
         if (ins.ConditionCode != ConditionCode.None && IsSet[(int)ins.Mnemonic]) return Setcc(ref ins);
-        if (ins.IsJccShortOrNear && !last && JoinIndex((uint)ins.NearBranchTarget & _ipMask, k) is int join)
+        if (ins.IsJccShortOrNear && !last && JoinIndex(k) is int join)
         {
             // A forward branch to a later instruction of this block stays in the method: the taken path stores the
             // pending record (the join starts with the flags in CpuState) and un-retires the instructions it skips

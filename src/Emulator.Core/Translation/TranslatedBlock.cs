@@ -133,6 +133,12 @@ public sealed class TranslatedBlock
     internal TranslatedBlock?[] SideLinks = [];
     internal long[] SideEpochs = [];
 
+    /// <summary>
+    /// Per instruction: for a Jcc inside the block whose target is a later instruction of the block, that
+    /// instruction's index (both tiers go on there when it is taken), else −1; null when the block has none.
+    /// </summary>
+    internal int[]? ForwardJoins;
+
     /// <summary>Sizes the side-exit links: one per Jcc that is not the block's last instruction.</summary>
     internal void AllocateSideLinks(int count)
     {

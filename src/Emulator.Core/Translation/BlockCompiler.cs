@@ -20,7 +20,6 @@ internal sealed class BlockCompiler
 
     private static readonly FieldInfo FRip = Field(nameof(CpuState.Rip));
     private static readonly FieldInfo FRetired = Field(nameof(CpuState.Retired));
-    private static readonly FieldInfo FInstructions = typeof(TranslatedBlock).GetField(nameof(TranslatedBlock.Instructions))!;
     private static readonly MethodInfo MSuccessor = typeof(BlockCompiler).GetMethod(nameof(Successor), BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly MethodInfo MInvoke = typeof(BlockFunction).GetMethod(nameof(BlockFunction.Invoke))!;
     private static readonly MethodInfo MHelperExit = typeof(BlockCompiler).GetMethod(nameof(HelperExit), BindingFlags.NonPublic | BindingFlags.Static)!;
@@ -113,13 +112,15 @@ internal sealed class BlockCompiler
             HelperFunctions = helpers,
             InterpretedExit = BlockInterpreter.ExitKind(insns[^1]),
         };
+        // One link per side exit: each Jcc inside the block except those that branch to a later instruction of it.
+        var joins = ForwardJoins(insns, ipMask);
         int sideExits = 0;
         for (int k = 0; k < insns.Length - 1; k++)
         {
-            if (insns[k].IsJccShortOrNear) sideExits++;
+            if (insns[k].IsJccShortOrNear && (joins is null || joins[k] < 0)) sideExits++;
         }
         block.AllocateSideLinks(sideExits);
-        block.ForwardJoins = ForwardJoins(insns, ipMask);
+        block.ForwardJoins = joins;
         return block;
     }
 

@@ -267,13 +267,16 @@ internal sealed class InlineEmitter
     /// <summary>Stores every register the block may have changed back to CpuState (exits, faults, before calls).</summary>
     public void EmitWriteBack()
     {
-        for (int i = 0; i < 8; i++)
-        {
-            if (_gpr[i] is not { } l || !_dirty[i]) continue;
-            _il.Emit(OpCodes.Ldarg_1);
-            _il.Emit(OpCodes.Ldloc, l);
-            _il.Emit(OpCodes.Stfld, FGpr[i]);
-        }
+        for (int i = 0; i < 8; i++) EmitWriteBack(i);
+    }
+
+    /// <summary>Stores GPR <paramref name="i"/> back to CpuState if the block may have changed it.</summary>
+    private void EmitWriteBack(int i)
+    {
+        if (_gpr[i] is not { } l || !_dirty[i]) return;
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldloc, l);
+        _il.Emit(OpCodes.Stfld, FGpr[i]);
     }
 
     private void EmitReload(int i)
@@ -333,9 +336,6 @@ internal sealed class InlineEmitter
         _il.Emit(OpCodes.Br, _dynamicExit);
         _il.MarkLabel(cont);
     }
-
-    /// <summary>Called for a helper-run instruction: it may change flags, so no producer survives it.</summary>
-    public void ForgetProducer() => _producer = null;
 
     /// <summary>
     /// Called for a helper-run instruction: unless it is an x87/SIMD instruction (which never changes CR0 or CR4),
@@ -848,8 +848,9 @@ internal sealed class InlineEmitter
         var b = _il.DeclareLocal(typeof(uint));
         if (!LoadOperand(ref ins, 0, size)) return Result.NotHandled;
         _il.Emit(OpCodes.Stloc, b);
-        // InlineOps.Mul/Imul1 work on EAX/EDX in CpuState.
-        EmitWriteBack();
+        // InlineOps.Mul/Imul1 read and merge into EAX/EDX in CpuState.
+        EmitWriteBack(0);
+        EmitWriteBack(2);
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, size);
         _il.Emit(OpCodes.Ldloc, b);
@@ -1400,7 +1401,7 @@ internal sealed class InlineEmitter
                 stores = true;
                 break;
             case Mnemonic.Fnstsw when ins.OpCount == 1 && ins.Op0Kind == OpKind.Register && ins.Op0Register == Register.AX:
-                EmitWriteBack(); // it merges AX into RAX in CpuState
+                EmitWriteBack(0); // it merges AX into RAX in CpuState
                 _il.Emit(OpCodes.Ldarg_1);
                 _il.Emit(OpCodes.Call, MX87StoreStatusAx);
                 EmitReload(0);

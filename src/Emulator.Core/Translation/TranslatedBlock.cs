@@ -139,7 +139,7 @@ public sealed class TranslatedBlock
     /// </summary>
     internal int[]? ForwardJoins;
 
-    /// <summary>Sizes the side-exit links: one per Jcc that is not the block's last instruction.</summary>
+    /// <summary>Sizes the side-exit links: one per Jcc inside the block that leaves it when taken.</summary>
     internal void AllocateSideLinks(int count)
     {
         SideLinks = new TranslatedBlock?[count];

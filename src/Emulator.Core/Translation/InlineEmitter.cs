@@ -264,7 +264,12 @@ internal sealed class InlineEmitter
         for (int i = 0; i < 8; i++) EmitReload(i);
     }
 
-    /// <summary>Stores every register the block may have changed back to CpuState (exits, faults, before calls).</summary>
+    /// <summary>
+    /// Stores every register the block may have changed back to CpuState (exits, faults, before calls). Every call
+    /// that can reach CpuState's registers (helpers, slow memory paths) is bracketed by this store and a reload of
+    /// every cached register: no cached register is then live across a call, so the JIT keeps them in any host
+    /// register (caller-saved included) on the hot path instead of spilling them to the frame.
+    /// </summary>
     public void EmitWriteBack()
     {
         for (int i = 0; i < 8; i++) EmitWriteBack(i);
@@ -288,28 +293,6 @@ internal sealed class InlineEmitter
     }
 
     /// <summary>
-    /// After a helper ran <paramref name="ins"/> on CpuState: reloads what it may have written (every cached register
-    /// after a control transfer or a block-ending instruction, which may switch tasks or modes).
-    /// </summary>
-    private void EmitReloadAfter(in Instruction ins)
-    {
-        if (ins.FlowControl != Iced.Intel.FlowControl.Next || BlockCompiler.EndsBlock(ins))
-        {
-            EmitRegisterLoads();
-            return;
-        }
-        var info = InfoFactory.GetInfo(ins);
-        var done = new bool[8];
-        foreach (var used in info.GetUsedRegisters())
-        {
-            int i = GprIndex(used.Register);
-            if (i < 0 || done[i] || used.Access is OpAccess.Read or OpAccess.CondRead or OpAccess.NoMemAccess) continue;
-            done[i] = true;
-            EmitReload(i);
-        }
-    }
-
-    /// <summary>
     /// The helper call for instruction k (RIP = next instruction; status 0 continues, else the dynamic exit), with
     /// the register cache stored before and reloaded after it.
     /// </summary>
@@ -326,7 +309,7 @@ internal sealed class InlineEmitter
         _il.Emit(OpCodes.Ldc_I4, k);
         _il.Emit(OpCodes.Ldelema, typeof(Instruction));
         _il.Emit(OpCodes.Call, helper);
-        EmitReloadAfter(ins);
+        EmitRegisterLoads();
         _il.Emit(OpCodes.Dup);
         _il.Emit(OpCodes.Stloc, _status);
         var cont = _il.DefineLabel();
@@ -1619,11 +1602,13 @@ internal sealed class InlineEmitter
         _il.Emit(OpCodes.Stloc, _val64);
         _il.Emit(OpCodes.Br, done);
         _il.MarkLabel(slow);
+        EmitWriteBack();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, seg);
         _il.Emit(OpCodes.Ldloc, _ea);
         _il.Emit(OpCodes.Ldc_I4_8);
         _il.Emit(OpCodes.Call, MReadSlow);
+        EmitRegisterLoads();
         _il.Emit(OpCodes.Stloc, _val64);
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldfld, FFaulted);
@@ -1642,12 +1627,14 @@ internal sealed class InlineEmitter
         _il.Emit(OpCodes.Stind_I8);
         _il.Emit(OpCodes.Br, done);
         _il.MarkLabel(slow);
+        EmitWriteBack();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, seg);
         _il.Emit(OpCodes.Ldloc, _ea);
         _il.Emit(OpCodes.Ldc_I4_8);
         _il.Emit(OpCodes.Ldloc, value);
         _il.Emit(OpCodes.Call, MWriteSlow);
+        EmitRegisterLoads();
         _il.Emit(OpCodes.Dup);
         _il.Emit(OpCodes.Ldc_I4_1);
         var notFault = _il.DefineLabel();
@@ -1958,11 +1945,13 @@ internal sealed class InlineEmitter
         _il.Emit(OpCodes.Stloc, _val);
         _il.Emit(OpCodes.Br, done);
         _il.MarkLabel(slow);
+        EmitWriteBack();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, seg);
         _il.Emit(OpCodes.Ldloc, _ea);
         _il.Emit(OpCodes.Ldc_I4, size);
         _il.Emit(OpCodes.Call, MReadSlow);
+        EmitRegisterLoads();
         _il.Emit(OpCodes.Conv_U4);
         _il.Emit(OpCodes.Stloc, _val);
         _il.Emit(OpCodes.Ldarg_1);
@@ -1982,6 +1971,7 @@ internal sealed class InlineEmitter
         _il.Emit(size switch { 1 => OpCodes.Stind_I1, 2 => OpCodes.Stind_I2, _ => OpCodes.Stind_I4 });
         _il.Emit(OpCodes.Br, done);
         _il.MarkLabel(slow);
+        EmitWriteBack();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, seg);
         _il.Emit(OpCodes.Ldloc, _ea);
@@ -1989,6 +1979,7 @@ internal sealed class InlineEmitter
         _il.Emit(OpCodes.Ldloc, value);
         _il.Emit(OpCodes.Conv_U8);
         _il.Emit(OpCodes.Call, MWriteSlow);
+        EmitRegisterLoads();
         _il.Emit(OpCodes.Dup);
         _il.Emit(OpCodes.Ldc_I4_1);
         var notFault = _il.DefineLabel();

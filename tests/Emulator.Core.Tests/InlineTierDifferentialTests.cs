@@ -1,4 +1,5 @@
 using Emulator.Core.Cpu;
+using Emulator.Core.Translation;
 using Iced.Intel;
 using Xunit;
 using static Iced.Intel.AssemblerRegisters;
@@ -234,12 +235,71 @@ public class InlineTierDifferentialTests
     public void CompiledInlineInstructionsMatchTheHelpers() => CompareTiers(20250611, branches: false);
 
     /// <summary>
-    /// Blocks go on past a Jcc not taken; a taken one is a side exit of the compiled block (a dynamic exit of the
-    /// interpreted one). Forward branches over the next instruction, taken or not by the random flags, must leave the
+    /// Blocks go on past a Jcc not taken; a taken one leaves through a side exit (in both tiers). Forward branches over the next instruction, taken or not by the random flags, must leave the
     /// same state in both tiers — registers, flags (pending records stored or carried on the right paths) and memory.
     /// </summary>
     [Fact]
     public void BlocksThatGoOnPastAConditionalBranchMatchTheHelpers() => CompareTiers(20261207, branches: true);
+
+    /// <summary>
+    /// Both tiers leave a block through the same exit, so the dispatcher links and chains interpreted blocks as it does
+    /// compiled ones: a direct JMP or CALL and a Jcc at the end are static exits, a Jcc taken inside the block is its
+    /// own side exit, RET and indirect near JMP/CALL are indirect exits, and POPFD (may change TF/IF) is dynamic.
+    /// </summary>
+    [Fact]
+    public void BothTiersLeaveABlockThroughTheSameExit()
+    {
+        var cases = new (string Name, Action<Assembler> Build, int Exit)[]
+        {
+            ("jmp", a => { var l = a.CreateLabel(); a.mov(eax, 1); a.jmp(l); a.nop(); a.Label(ref l); a.hlt(); }, BlockExit.Static0),
+            ("call", a => { var l = a.CreateLabel(); a.call(l); a.nop(); a.Label(ref l); a.hlt(); }, BlockExit.Static0),
+            // A block goes on past a Jcc: it is the last instruction only at the block's length limit.
+            ("jcc taken at the end", a => JccAtTheEnd(a, taken: true), BlockExit.Static1),
+            ("jcc not taken at the end", a => JccAtTheEnd(a, taken: false), BlockExit.Static0),
+            ("second jcc taken inside", a =>
+            {
+                var far = a.CreateLabel();
+                a.cmp(eax, eax); a.jne(far); a.je(far); a.inc(eax); a.jmp(far);
+                for (int k = 0; k < 8; k++) a.nop();
+                a.Label(ref far); a.hlt();
+            }, BlockExit.FirstSide + 1),
+            ("ret", a => { a.push(CodeBase + 0x80); a.ret(); }, BlockExit.Indirect),
+            ("jmp eax", a => { a.mov(eax, CodeBase + 0x80); a.jmp(eax); }, BlockExit.Indirect),
+            ("call [ebx]", a => { a.mov(__dword_ptr[ebx], CodeBase + 0x80); a.call(__dword_ptr[ebx]); }, BlockExit.Indirect),
+            ("popfd", a => { a.pushfd(); a.popfd(); a.nop(); }, BlockExit.Dynamic),
+        };
+        foreach (var (name, build, exit) in cases)
+        {
+            var results = new List<(int Exit, ulong Rip, long Retired)>();
+            foreach (bool compiled in new[] { false, true })
+            {
+                using var side = new Side(compiled);
+                var cpu = side.T.Cpu;
+                side.T.Load(32, CodeBase, build);
+                cpu.Rbx = DataBase;
+                cpu.Rsp = 0x8_0000;
+                cpu.Rip = CodeBase;
+                long before = cpu.Retired;
+                int r = side.T.Core.ExecuteBlock();
+                Assert.True(side.T.Core.Cache.BlocksCompiled == (compiled ? 1 : 0), name);
+                results.Add((r, cpu.Rip, cpu.Retired - before));
+            }
+            Assert.True(results[0] == results[1], $"{name}: interpreted {results[0]}, compiled {results[1]}");
+            Assert.True(results[0].Exit == exit, $"{name}: exit {results[0].Exit}, expected {exit}");
+        }
+    }
+
+    private static void JccAtTheEnd(Assembler a, bool taken)
+    {
+        var l = a.CreateLabel();
+        for (int k = 0; k < BlockCompiler.MaxInstructions - 2; k++) a.nop();
+        a.cmp(eax, eax);
+        if (taken) a.je(l);
+        else a.jne(l);
+        a.nop();
+        a.Label(ref l);
+        a.hlt();
+    }
 
     private static readonly Action<Assembler, Label>[] Jccs =
     [

@@ -115,11 +115,19 @@ internal sealed class BlockCompiler
         // One link per side exit: each Jcc inside the block except those that branch to a later instruction of it.
         var joins = ForwardJoins(insns, ipMask);
         int sideExits = 0;
+        int[]? sideExitOf = null;
         for (int k = 0; k < insns.Length - 1; k++)
         {
-            if (insns[k].IsJccShortOrNear && (joins is null || joins[k] < 0)) sideExits++;
+            if (!insns[k].IsJccShortOrNear || joins is not null && joins[k] >= 0) continue;
+            if (sideExitOf is null)
+            {
+                sideExitOf = new int[insns.Length];
+                Array.Fill(sideExitOf, -1);
+            }
+            sideExitOf[k] = sideExits++;
         }
         block.AllocateSideLinks(sideExits);
+        block.SideExitOf = sideExitOf;
         block.ForwardJoins = joins;
         return block;
     }

@@ -14,10 +14,11 @@ namespace Emulator.Core.Translation;
 internal static class BlockInterpreter
 {
     /// <summary>
-    /// Runs <paramref name="block"/> once. A block whose every helper continued ends as the compiled tier's would:
+    /// Runs <paramref name="block"/> once. A block that ran to its end leaves as the compiled tier's would:
     /// <see cref="BlockExit.Static0"/> after a fall-through, a direct near JMP or CALL or a Jcc not taken,
-    /// <see cref="BlockExit.Static1"/> after a Jcc taken, <see cref="BlockExit.Indirect"/> after a near RET — so the
-    /// dispatcher links and chains interpreted blocks too — and <see cref="BlockExit.Dynamic"/> otherwise.
+    /// <see cref="BlockExit.Static1"/> after a Jcc taken, <see cref="BlockExit.Indirect"/> after a near RET or an
+    /// indirect near JMP or CALL — so the dispatcher links and chains interpreted blocks too — and
+    /// <see cref="BlockExit.Dynamic"/> otherwise.
     /// </summary>
     public static unsafe int Run(TranslatedBlock block, CpuState cpu)
     {
@@ -43,6 +44,16 @@ internal static class BlockInterpreter
                 k = joins[k] - 1;
                 continue;
             }
+            if (status == Helpers.EndBlock && block.SideExitOf is { } sides && sides[k] >= 0)
+            {
+                // A Jcc taken inside the block: its own side exit, as in the compiled tier.
+                cpu.Retired += k + 1;
+                return BlockExit.FirstSide + sides[k];
+            }
+            // The block's last instruction branched (near, so the mode is unchanged): leave as the compiled block does,
+            // through a static or indirect exit the dispatcher can link and chain, not through the dynamic exit.
+            if (status == Helpers.EndBlock && k == insns.Length - 1 && ins.FlowControl != FlowControl.Next
+                && block.InterpretedExit != TranslatedBlock.ExitDynamic) break;
             return BlockCompiler.HelperExit(block, cpu, k, status);
         }
         cpu.Retired += insns.Length;
@@ -68,7 +79,12 @@ internal static class BlockInterpreter
         if (last.Mnemonic == Mnemonic.Jmp && last.IsJmpShortOrNear) return TranslatedBlock.ExitStatic;
         if (last.Mnemonic == Mnemonic.Call && last.Op0Kind is OpKind.NearBranch16 or OpKind.NearBranch32) return TranslatedBlock.ExitStatic;
         if (last.IsJccShortOrNear) return TranslatedBlock.ExitConditional;
-        if (last.Mnemonic == Mnemonic.Ret && last.OpCount == 0) return TranslatedBlock.ExitReturn;
+        if (last.Code is Code.Retnd or Code.Retnw or Code.Retnd_imm16 or Code.Retnw_imm16) return TranslatedBlock.ExitReturn;
+        if (IsNearIndirectBranch(last)) return TranslatedBlock.ExitReturn;
         return TranslatedBlock.ExitDynamic;
     }
+
+    /// <summary>JMP or CALL r/m near: the target is computed at run time, the mode cannot change.</summary>
+    public static bool IsNearIndirectBranch(in Instruction i) =>
+        i.Mnemonic is Mnemonic.Jmp or Mnemonic.Call && i.Op0Kind is OpKind.Register or OpKind.Memory && !i.IsJmpFarIndirect && !i.IsCallFarIndirect;
 }

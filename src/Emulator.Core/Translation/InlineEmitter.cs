@@ -293,8 +293,8 @@ internal sealed class InlineEmitter
     }
 
     /// <summary>
-    /// The helper call for instruction k (RIP = next instruction; status 0 continues, else the dynamic exit), with
-    /// the register cache stored before and reloaded after it.
+    /// The helper call for instruction k (RIP = next instruction; status 0 continues, else the dynamic exit — the
+    /// indirect exit after a near indirect JMP/CALL), with the register cache stored before and reloaded after it.
     /// </summary>
     public void EmitHelperCall(ref Instruction ins, int k, MethodInfo helper)
     {
@@ -314,6 +314,18 @@ internal sealed class InlineEmitter
         _il.Emit(OpCodes.Stloc, _status);
         var cont = _il.DefineLabel();
         _il.Emit(OpCodes.Brfalse, cont);
+        if (BlockInterpreter.IsNearIndirectBranch(ins))
+        {
+            // The branch was taken (status 2, not a fault): an indirect exit the dispatcher chains through its lookup.
+            var fault = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldloc, _status);
+            _il.Emit(OpCodes.Ldc_I4, Helpers.EndBlock);
+            _il.Emit(OpCodes.Bne_Un, fault);
+            BlockCompiler.EmitRetire(_il, k + 1);
+            _il.Emit(OpCodes.Ldc_I4, BlockExit.Indirect);
+            _il.Emit(OpCodes.Ret);
+            _il.MarkLabel(fault);
+        }
         _il.Emit(OpCodes.Ldc_I4, k);
         _il.Emit(OpCodes.Stloc, _index);
         _il.Emit(OpCodes.Br, _dynamicExit);

@@ -139,6 +139,13 @@ public sealed class TranslatedBlock
     /// </summary>
     internal int[]? ForwardJoins;
 
+    /// <summary>
+    /// Per instruction: n for a Jcc inside the block whose taken side leaves through side exit
+    /// <see cref="BlockExit.FirstSide"/> + n (numbered in order, as the compiled tier emits them), else −1; null when
+    /// the block has none.
+    /// </summary>
+    internal int[]? SideExitOf;
+
     /// <summary>Sizes the side-exit links: one per Jcc inside the block that leaves it when taken.</summary>
     internal void AllocateSideLinks(int count)
     {

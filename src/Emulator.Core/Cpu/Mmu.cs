@@ -142,6 +142,7 @@ public static unsafe class Mmu
         int set = user ? 1 : 0;
         int index = (int)((linear >> 12) & (Tlb.Entries - 1));
         nint host = cpu.Memory.ReadPointer(frame);
+        cpu.Tlb.Filled(set, index);
         if (host != 0)
         {
             ref var r = ref cpu.Tlb.Read(set)[index];

@@ -954,6 +954,22 @@ internal sealed class InlineEmitter
             EndOfStoringInstruction(ref ins);
             return Result.Handled;
         }
+        if (flagsDead && size == 4 && constCount > 0)
+        {
+            // A 32-bit rotate by a constant whose CF/OF nothing reads before all six flags are overwritten: the value only.
+            _il.Emit(OpCodes.Ldloc, a);
+            _il.Emit(OpCodes.Ldc_I4, constCount);
+            _il.Emit(kind == InlineOps.Rol ? OpCodes.Shl : OpCodes.Shr_Un);
+            _il.Emit(OpCodes.Ldloc, a);
+            _il.Emit(OpCodes.Ldc_I4, 32 - constCount);
+            _il.Emit(kind == InlineOps.Rol ? OpCodes.Shr_Un : OpCodes.Shl);
+            _il.Emit(OpCodes.Or);
+            _il.Emit(OpCodes.Stloc, r);
+            StoreOperand(ref ins, 0, size, r);
+            _producer = null;
+            EndOfStoringInstruction(ref ins);
+            return Result.Handled;
+        }
         _il.Emit(OpCodes.Ldc_I4, kind);
         _il.Emit(OpCodes.Ldc_I4, size);
         _il.Emit(OpCodes.Ldloc, a);
@@ -962,7 +978,8 @@ internal sealed class InlineEmitter
         _il.Emit(OpCodes.Call, MRotate);
         _il.Emit(OpCodes.Stloc, r);
         StoreOperand(ref ins, 0, size, r);
-        // ROL/ROR change only CF and OF: always committed (the dead-flag analysis is about all six flags).
+        // ROL/ROR change only CF and OF, committed unless all six flags are dead (above) — the other four come from
+        // the previous producer, so a live CF/OF means the flags word is made here.
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldloc, fl);
         _il.Emit(OpCodes.Call, MCommitRotate);

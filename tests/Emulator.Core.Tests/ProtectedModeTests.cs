@@ -297,6 +297,53 @@ public class ProtectedModeTests
         Assert.Equal(1u + 1 + 100 + 100, (uint)t.Cpu.Rbx);
     }
 
+    /// <summary>
+    /// INVLPG of a data page takes effect at once (the next read sees the new mapping) but starts no new translation
+    /// epoch — lookups and links of code stay valid — while INVLPG of a page holding code looked up in this epoch
+    /// does (the test above shows why it must).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void InvlpgOfADataPageKeepsTheTranslationEpochAndOfACodePageStartsANewOne(bool codePage)
+    {
+        using var t = FlatMachine();
+        t.Core.Cache.TierUpThreshold = 0;
+        t.Core.Cache.BackgroundCompilation = false;
+        Write32(t, PageDir, (uint)PageTable | 0x7);
+        for (uint p = 0; p < 1024; p++) Write32(t, PageTable + p * 4, (p << 12) | 0x7u);
+        Write32(t, 0x300000, 11);
+        Write32(t, 0x301000, 22);
+        t.Load(32, 0x200000, a =>
+        {
+            a.add(ebx, __dword_ptr[0x300000]);
+            a.ret();
+        });
+        RunTo32(t, a =>
+        {
+            a.mov(eax, (uint)PageDir);
+            a.mov(cr3, eax);
+            a.mov(eax, cr0);
+            a.or(eax, 0x80000000);
+            a.mov(cr0, eax);
+            a.xor(ebx, ebx);
+            a.call(0x200000ul);
+            a.hlt();
+            a.mov(__dword_ptr[(uint)PageTable + 0x300 * 4], 0x301007); // the data page now maps frame 0x301000
+            a.invlpg(__byte_ptr[codePage ? 0x200000 : 0x300000]);
+            a.call(0x200000ul);
+            a.hlt();
+        });
+        Assert.Equal(StopReason.HaltedForever, t.RunToHalt());
+        Assert.Equal(11u, (uint)t.Cpu.Rbx);
+        long epochAfterPaging = t.Cpu.TranslationEpoch;
+        t.Cpu.Halted = false;
+        Assert.Equal(StopReason.HaltedForever, t.RunToHalt());
+        // The data page's INVLPG took effect: the function read the newly mapped frame.
+        if (!codePage) Assert.Equal(11u + 22, (uint)t.Cpu.Rbx);
+        Assert.Equal(epochAfterPaging + (codePage ? 1 : 0), t.Cpu.TranslationEpoch);
+    }
+
     [Fact]
     public void NotPresentPageFaultHasErrorCodeZeroForSupervisorRead()
     {

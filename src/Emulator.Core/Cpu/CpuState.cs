@@ -334,11 +334,48 @@ public sealed unsafe partial class CpuState
     {
         Tlb.FlushAll();
         SelectTlb();
-        TranslationEpoch++;
+        NewTranslationEpoch();
     }
 
-    /// <summary>Bumped whenever linear-to-physical mappings may have changed (chained blocks check it).</summary>
+    /// <summary>
+    /// Bumped whenever linear-to-physical mappings of code may have changed: the block lookup table's entries and the
+    /// links between blocks on different pages made in an older epoch are not followed.
+    /// </summary>
     public long TranslationEpoch;
+
+    // One bit per linear page: code of this page was looked up in the current epoch (see MarkCodePage).
+    private readonly uint[] _codePages = new uint[1 << 15];
+    private readonly List<uint> _codePagesMarked = new();
+
+    /// <summary>
+    /// Records that a block with code in the linear page of <paramref name="linear"/> was looked up in the current
+    /// epoch. Only such pages can be reached through the lookup table or a link of this epoch, so an INVLPG of any
+    /// other page (Linux invalidates data pages far more often than code pages) leaves the epoch as it is.
+    /// </summary>
+    public void MarkCodePage(uint linear)
+    {
+        uint page = linear >> 12;
+        ref uint word = ref _codePages[page >> 5];
+        uint bit = 1u << (int)(page & 31);
+        if ((word & bit) != 0) return;
+        word |= bit;
+        _codePagesMarked.Add(page);
+    }
+
+    /// <summary>True when code in the linear page of <paramref name="linear"/> was looked up in the current epoch.</summary>
+    public bool IsCodePage(uint linear)
+    {
+        uint page = linear >> 12;
+        return (_codePages[page >> 5] & (1u << (int)(page & 31))) != 0;
+    }
+
+    /// <summary>Starts a new translation epoch (mappings of code may have changed); no page is marked in it yet.</summary>
+    public void NewTranslationEpoch()
+    {
+        TranslationEpoch++;
+        foreach (uint page in _codePagesMarked) _codePages[page >> 5] = 0;
+        _codePagesMarked.Clear();
+    }
 
     public void SetA20(bool enabled)
     {

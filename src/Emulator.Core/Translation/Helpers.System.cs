@@ -47,7 +47,7 @@ public static partial class Helpers
                 if ((cpu.Cr4 & Cr.CR4_PGE) != 0)
                 {
                     cpu.Tlb.FlushNonGlobal();
-                    cpu.TranslationEpoch++;
+                    cpu.NewTranslationEpoch();
                 }
                 else cpu.FlushTlb();
                 return EndBlock;
@@ -293,7 +293,8 @@ public static partial class Helpers
         if (!RequireCpl0(cpu)) return Fault;
         uint linear = cpu.Seg(Operands.SegIndex(i.MemorySegment)).Base + Operands.EffectiveAddress(cpu, i);
         cpu.Tlb.FlushPage(linear);
-        cpu.TranslationEpoch++;
+        // Only a page whose code may be reached through the lookup table or a link needs a new epoch.
+        if (cpu.IsCodePage(linear)) cpu.NewTranslationEpoch();
         return EndBlock;
     }
 

@@ -106,6 +106,8 @@ public sealed class TranslationCache
         }
         _fast[slot] = b;
         _fastEpoch[slot] = cpu.TranslationEpoch;
+        cpu.MarkCodePage(b.Linear);
+        cpu.MarkCodePage(b.Linear + (uint)b.Length - 1); // a block whose last instruction crosses into the next page
         return b;
     }
 

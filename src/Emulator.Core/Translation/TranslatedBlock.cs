@@ -86,7 +86,6 @@ public sealed class TranslatedBlock
     /// <summary>
     /// The successor linked to static exit <paramref name="exit"/> if it may still be entered in translation epoch
     /// <paramref name="epoch"/>: valid, and linked in that epoch or within one page (<see cref="LinkEpoch"/>).
-    /// Compiled blocks check the same rule inline at their exits (<see cref="BlockCompiler.EmitChain"/>).
     /// </summary>
     internal TranslatedBlock? Linked(int exit, long epoch)
     {

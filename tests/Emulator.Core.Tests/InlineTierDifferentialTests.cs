@@ -381,6 +381,51 @@ public class InlineTierDifferentialTests
         Assert.True(failures == 0, $"{failures} of {blocks} blocks differ:\n{report}");
     }
 
+    /// <summary>
+    /// Scalar double arithmetic on zeros of both signs, exact cancellations and products or quotients that underflow
+    /// to zero (UE, PE) or overflow, each operation alone in a block: the compiled tier's inline forms take the host's
+    /// result only where it is exact and flag-free, so the result and MXCSR must equal the helpers' for every pair.
+    /// </summary>
+    [Fact]
+    public void ScalarDoubleArithmeticWithZerosAndUnderflowsMatchesTheHelpers()
+    {
+        double[] values = [0.0, -0.0, 1.5, -2.25, Math.Pow(2, -600), -Math.Pow(2, -600), Math.Pow(2, 600), 1e-310, 3.0, -3.0];
+        Action<Assembler>[] ops = [a => a.addsd(xmm0, xmm1), a => a.subsd(xmm0, xmm1), a => a.mulsd(xmm0, xmm1), a => a.divsd(xmm0, xmm1), a => a.sqrtsd(xmm0, xmm1)];
+        using var interp = new Side(false);
+        using var comp = new Side(true);
+        var report = new System.Text.StringBuilder();
+        int n = 0;
+        foreach (var op in ops)
+        {
+            foreach (double x in values)
+            {
+                foreach (double y in values)
+                {
+                    foreach (uint mxcsr in new uint[] { 0x1FA0, 0x1F80 })
+                    {
+                        uint code = CodeBase + (uint)(n++ % 4096 * Slot);
+                        var results = new List<(ulong R, uint Mxcsr)>();
+                        foreach (var side in new[] { interp, comp })
+                        {
+                            var cpu = side.T.Cpu;
+                            side.T.Load(32, code, a => { op(a); a.hlt(); });
+                            cpu.Cr4 |= Cr.CR4_OSFXSR;
+                            cpu.Fpu.Xmm[0] = BitConverter.DoubleToUInt64Bits(x);
+                            cpu.Fpu.Xmm[2] = BitConverter.DoubleToUInt64Bits(y);
+                            cpu.Fpu.Mxcsr = mxcsr;
+                            cpu.Rip = code;
+                            cpu.Halted = false;
+                            side.T.Core.Run(2);
+                            results.Add((cpu.Fpu.Xmm[0], cpu.Fpu.Mxcsr));
+                        }
+                        if (results[0] != results[1]) report.AppendLine($"{n}: {x} {y} mxcsr {mxcsr:x}: helpers {results[0]}, compiled {results[1]}");
+                    }
+                }
+            }
+        }
+        Assert.True(report.Length == 0, report.ToString());
+    }
+
     private static readonly ulong[] SpecialDoubles =
     [
         0, 0x8000_0000_0000_0000, 0x3FF0_0000_0000_0000, 0xBFF0_0000_0000_0000, 0x7FF0_0000_0000_0000, 0xFFF0_0000_0000_0000,

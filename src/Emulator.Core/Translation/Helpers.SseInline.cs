@@ -8,7 +8,8 @@ namespace Emulator.Core.Translation;
 /// Entries for the compiled tier's inline SSE2 double forms: the XMM register numbers are resolved at compile time and
 /// memory operands are loaded inline, so these take values, not the decoded instruction. The fast paths are exactly
 /// the conditions under which <see cref="FpArith"/> and friends take the host's result (round to nearest, no
-/// FZ/DAZ, PE already set and masked, operands and result comfortably normal); everything else goes through the
+/// FZ/DAZ, PE already set and masked, operands and result comfortably normal) — scalar double arithmetic also with
+/// exact zeros (<see cref="HostResultExact"/>), which Mandelbrot-style loops start from; everything else goes through the
 /// same <see cref="SseFloat"/> code and <see cref="MxCommit"/> as the generic helpers. The enable checks
 /// (CR0.EM/TS, CR4.OSFXSR, CPUID) are <see cref="SseReady"/>, done once per block.
 /// </summary>
@@ -21,6 +22,27 @@ public static partial class Helpers
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool ComfortableD(ulong x) => (uint)(((int)(x >> 52) & 0x7FF) - 2) < 2044u;
+
+    private static bool ZeroD(ulong x) => (x << 1) == 0;
+
+    /// <summary>
+    /// Whether the host's result <paramref name="r"/> of <paramref name="op"/> is the guest's with no MXCSR flag but
+    /// PE (already set) to raise: operands comfortably normal or zero, and a result comfortably
+    /// normal — or zero where that is exact: a sum or difference (two doubles' sum below the normal range is exact,
+    /// so a zero sum is an exact cancellation), or a product, quotient or root of a zero operand. A zero product or
+    /// quotient of nonzero operands underflowed (UE) and takes the general path. Host and guest are both IEEE 754
+    /// binary64 with round-to-nearest here, so signed zeros come out the same.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool HostResultExact(int op, ulong a, ulong b, ulong r)
+    {
+        bool zb = ZeroD(b);
+        if (op == (int)SseFloat.Op.Sqrt) return zb || (long)b >= 0 && ComfortableD(b);
+        bool za = ZeroD(a);
+        if (!(ComfortableD(a) || za) || !(ComfortableD(b) || zb)) return false; // x / 0 is ∞ or NaN: neither test below passes
+        if (ComfortableD(r)) return true;
+        return ZeroD(r) && (op is (int)SseFloat.Op.Add or (int)SseFloat.Op.Sub || za || zb);
+    }
 
     /// <summary>ADDSD/SUBSD/MULSD/DIVSD/SQRTSD xmm(dst), b: <paramref name="op"/> is a <see cref="SseFloat.Op"/> (Add..Div, Sqrt).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -39,8 +61,7 @@ public static partial class Helpers
             _ => Math.Sqrt(xb),
         };
         ulong r = BitConverter.DoubleToUInt64Bits(xr);
-        if ((f.Mxcsr & FastMask) == (Mxcsr.PM | Mxcsr.PE) && ComfortableD(b) && ComfortableD(r)
-            && (op == (int)SseFloat.Op.Sqrt ? (long)b >= 0 : ComfortableD(a)))
+        if ((f.Mxcsr & FastMask) == (Mxcsr.PM | Mxcsr.PE) && HostResultExact(op, a, b, r))
         {
             x[2 * dst] = r;
             return Continue;

@@ -21,6 +21,40 @@ public sealed class TightLoopTests
         return t;
     }
 
+    /// <summary>
+    /// A loop body a little longer than the block limit still closes in one block (the budget stop shows it: the
+    /// block retires whole passes), while a straight run of the same length is cut at the limit.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ALoopBodyJustOverTheBlockLimitIsOneBlock(bool closesTheLoop)
+    {
+        using var t = Compiled();
+        int body = Translation.BlockCompiler.MaxInstructions + 6;
+        t.Load(32, 0x10_0000, a =>
+        {
+            var loop = a.CreateLabel();
+            a.Label(ref loop);
+            for (int k = 0; k < body - 2; k++) a.add(eax, 1);
+            a.dec(ecx);
+            if (closesTheLoop) a.jne(loop);
+            else a.nop();
+            a.hlt();
+        });
+        t.EnterFlat32();
+        t.Cpu.Rip = 0x10_0000;
+        t.Cpu.Rcx = 1000;
+        var block = t.Core.Cache.Find(Translation.BlockCompiler.ModeOf(t.Cpu))!;
+        Assert.Equal(closesTheLoop ? body : Translation.BlockCompiler.MaxInstructions, block.Instructions.Length);
+        if (!closesTheLoop) return;
+        Assert.Equal(StopReason.InstructionLimit, t.Core.Run(10 * body + 1));
+        Assert.Equal(11L * body, t.Cpu.Retired); // whole passes: the eleventh started below the budget
+        Assert.Equal(11u * (uint)(body - 2), (uint)t.Cpu.Rax);
+        Assert.Equal(StopReason.HaltedForever, t.Core.Run(1_000_000));
+        Assert.Equal(1000u * (uint)(body - 2), (uint)t.Cpu.Rax);
+    }
+
     [Fact]
     public void AnEndlessLoopStopsAtTheBlockBoundaryAfterTheBudget()
     {

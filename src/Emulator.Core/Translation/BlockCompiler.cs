@@ -11,12 +11,19 @@ namespace Emulator.Core.Translation;
 /// <summary>
 /// Decodes a guest block with Iced and emits it as IL into a <see cref="DynamicMethod"/>. A block ends at a control
 /// transfer, at the end of its page (an instruction that crosses the page is a block of its own), at the CS limit,
-/// or after <see cref="MaxInstructions"/>. Instructions whose semantics are not inlined call their
+/// or after <see cref="MaxInstructions"/> (a few more when they close a loop, <see cref="LoopTail"/>). Instructions whose semantics are not inlined call their
 /// <see cref="Helpers"/> method with the decoded instruction by reference.
 /// </summary>
 internal sealed class BlockCompiler
 {
     public const int MaxInstructions = 48;
+
+    /// <summary>
+    /// Instructions past <see cref="MaxInstructions"/> a block may take when they end with a branch back to its first
+    /// instruction: a loop body a little longer than the limit then closes inside one method (an SSE2 n-body loop
+    /// of gcc's is 49 instructions) instead of running as two blocks chained on every pass.
+    /// </summary>
+    public const int LoopTail = 16;
 
     private static readonly FieldInfo FRip = Field(nameof(CpuState.Rip));
     private static readonly FieldInfo FRetired = Field(nameof(CpuState.Retired));
@@ -61,7 +68,7 @@ internal sealed class BlockCompiler
     {
         int bitness = (mode & 4) != 0 ? 32 : 16;
         uint ipMask = bitness == 16 ? 0xFFFFu : 0xFFFF_FFFFu;
-        int max = (mode & (64 | 128)) != 0 ? 1 : MaxInstructions;
+        int max = (mode & (64 | 128)) != 0 ? 1 : MaxInstructions + LoopTail;
         int inPage = PhysicalMemory.PageSize - (int)(linear & 0xFFF);
         int available = FetchBytes(cpu, phys, _code, 0, inPage);
         ulong frame1 = ulong.MaxValue;
@@ -101,6 +108,21 @@ internal sealed class BlockCompiler
             bool goesOn = ins.FlowControl == FlowControl.Next || ins.IsJccShortOrNear && max > 1;
             if (!goesOn || offset >= available || EndsBlock(ins)) break;
             if (bitness == 16 && (eip + (uint)offset) > 0xFFFF) break;
+        }
+        if (list.Count > MaxInstructions)
+        {
+            int keep = MaxInstructions;
+            for (int j = list.Count - 1; j >= MaxInstructions; j--)
+            {
+                var b = list[j];
+                if ((b.IsJccShortOrNear || b.Mnemonic == Mnemonic.Jmp && b.IsJmpShortOrNear) && ((uint)b.NearBranchTarget & ipMask) == eip)
+                {
+                    keep = j + 1;
+                    break;
+                }
+            }
+            list.RemoveRange(keep, list.Count - keep);
+            opsize16.RemoveRange(keep, opsize16.Count - keep);
         }
         var insns = list.ToArray();
         var helpers = new nint[insns.Length];

@@ -250,6 +250,23 @@ public class ProtectedModeTests
         Assert.NotEqual(0ul, t.Memory.Read(PageDir, 4) & 0x20);
     }
 
+    /// <summary>One page table mapping linear 0–4 MiB to the same physical addresses (user, writable).</summary>
+    private static void IdentityMapFirst4MiB(TestCpu t)
+    {
+        Write32(t, PageDir, (uint)PageTable | 0x7);
+        for (uint p = 0; p < 1024; p++) Write32(t, PageTable + p * 4, (p << 12) | 0x7u);
+    }
+
+    /// <summary>CR3 = the page directory, then CR0.PG.</summary>
+    private static void EnablePaging(Iced.Intel.Assembler a)
+    {
+        a.mov(eax, (uint)PageDir);
+        a.mov(cr3, eax);
+        a.mov(eax, cr0);
+        a.or(eax, 0x80000000);
+        a.mov(cr0, eax);
+    }
+
     [Fact]
     public void AFunctionWhosePageIsRemappedRunsTheNewCodeOnItsNextCall()
     {
@@ -259,8 +276,7 @@ public class ProtectedModeTests
         // Linear page 0x200000 first maps frame 0x200000 (EBX += 1), then frame 0x201000 (EBX += 100): the call's
         // link to the old function must not survive the INVLPG (SDM Vol. 3A §4.10.4.1), while the loop's links
         // within its own page may.
-        Write32(t, PageDir, (uint)PageTable | 0x7);
-        for (uint p = 0; p < 1024; p++) Write32(t, PageTable + p * 4, (p << 12) | 0x7u);
+        IdentityMapFirst4MiB(t);
         t.Load(32, 0x200000, a =>
         {
             a.add(ebx, 1);
@@ -275,11 +291,7 @@ public class ProtectedModeTests
         {
             var loop = a.CreateLabel();
             var skip = a.CreateLabel();
-            a.mov(eax, (uint)PageDir);
-            a.mov(cr3, eax);
-            a.mov(eax, cr0);
-            a.or(eax, 0x80000000);
-            a.mov(cr0, eax);
+            EnablePaging(a);
             a.xor(ebx, ebx);
             a.mov(ecx, 4);
             a.Label(ref loop);
@@ -310,8 +322,7 @@ public class ProtectedModeTests
         using var t = FlatMachine();
         t.Core.Cache.TierUpThreshold = 0;
         t.Core.Cache.BackgroundCompilation = false;
-        Write32(t, PageDir, (uint)PageTable | 0x7);
-        for (uint p = 0; p < 1024; p++) Write32(t, PageTable + p * 4, (p << 12) | 0x7u);
+        IdentityMapFirst4MiB(t);
         Write32(t, 0x300000, 11);
         Write32(t, 0x301000, 22);
         t.Load(32, 0x200000, a =>
@@ -321,11 +332,7 @@ public class ProtectedModeTests
         });
         RunTo32(t, a =>
         {
-            a.mov(eax, (uint)PageDir);
-            a.mov(cr3, eax);
-            a.mov(eax, cr0);
-            a.or(eax, 0x80000000);
-            a.mov(cr0, eax);
+            EnablePaging(a);
             a.xor(ebx, ebx);
             a.call(0x200000ul);
             a.hlt();
@@ -348,16 +355,11 @@ public class ProtectedModeTests
     public void NotPresentPageFaultHasErrorCodeZeroForSupervisorRead()
     {
         using var t = FlatMachine();
-        Write32(t, PageDir, (uint)PageTable | 0x7);
-        for (uint p = 0; p < 1024; p++) Write32(t, PageTable + p * 4, (p << 12) | 0x7u);
+        IdentityMapFirst4MiB(t);
         InstallPageFaultRecorder(t);
         RunTo32(t, a =>
         {
-            a.mov(eax, (uint)PageDir);
-            a.mov(cr3, eax);
-            a.mov(eax, cr0);
-            a.or(eax, 0x80000000);
-            a.mov(cr0, eax);
+            EnablePaging(a);
             a.mov(ebx, __dword_ptr[0x500004]); // PDE 1 not present
             a.hlt();
         });

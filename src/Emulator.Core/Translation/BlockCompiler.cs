@@ -315,7 +315,7 @@ internal sealed class BlockCompiler
     /// Flag producers whose six arithmetic flags are overwritten by a later register-only ALU instruction before any
     /// instruction could read them or fault (so nothing can observe them): they need not record lazy flags.
     /// </summary>
-    private static bool[] DeadFlagProducers(Instruction[] insns)
+    internal static bool[] DeadFlagProducers(Instruction[] insns)
     {
         var dead = new bool[insns.Length];
         for (int k = 0; k < insns.Length; k++)

@@ -192,9 +192,13 @@ internal sealed class InlineEmitter
         }
         _loopStart = loopStart;
         _startEip = startEip;
-        ref var lastIns = ref block[^1];
-        bool loops = loopStart.HasValue && (lastIns.IsJccShortOrNear || lastIns.Mnemonic == Mnemonic.Jmp && lastIns.IsJmpShortOrNear)
-            && ((uint)lastIns.NearBranchTarget & ipMask) == startEip;
+        // A branch back to the block's start, at its end or inside it (a loop followed by more code in one block).
+        bool loops = false;
+        foreach (ref var b in block.AsSpan())
+        {
+            loops |= loopStart.HasValue && (b.IsJccShortOrNear || b.Mnemonic == Mnemonic.Jmp && b.IsJmpShortOrNear)
+                && ((uint)b.NearBranchTarget & ipMask) == startEip;
+        }
         if (loops && ProducerBeforeFlagUse(block))
         {
             _carried = true;
@@ -225,16 +229,21 @@ internal sealed class InlineEmitter
 
     /// <summary>
     /// True when the block's first instruction that touches flags writes all six without reading them, after only
-    /// moves: a record carried over the loop's back-edge is then stored only on fault paths. (When an INC, a Jcc or a
-    /// helper comes first, the record would be stored on the hot path anyway, so the back-edge stores it.)
+    /// moves or an INC/DEC whose flags are dead (it then does not merge the old CF): a record carried over the loop's
+    /// back-edge is then stored only on fault paths. (When a live INC, a Jcc or a helper comes first, the record
+    /// would be stored on the hot path anyway, so the back-edge stores it.)
     /// </summary>
     private static bool ProducerBeforeFlagUse(Instruction[] block)
     {
-        foreach (ref var i in block.AsSpan())
+        var dead = BlockCompiler.DeadFlagProducers(block);
+        for (int k = 0; k < block.Length; k++)
         {
+            ref var i = ref block[k];
             if (i.HasLockPrefix || i.HasRepPrefix || i.HasRepnePrefix) return false;
             switch (i.Mnemonic)
             {
+                case Mnemonic.Inc or Mnemonic.Dec when dead[k]:
+                    continue;
                 case Mnemonic.Add: case Mnemonic.Sub: case Mnemonic.Cmp: case Mnemonic.And: case Mnemonic.Or: case Mnemonic.Xor: case Mnemonic.Test:
                     return true;
                 case Mnemonic.Shl: case Mnemonic.Sal: case Mnemonic.Shr: case Mnemonic.Sar:
@@ -379,7 +388,7 @@ internal sealed class InlineEmitter
     {
         _k = k;
         _stopChecked = false;
-        if ((_pending is not null || _carried) && !KeepsPendingFlags(ins)) FlushFlags();
+        if ((_pending is not null || _carried) && !KeepsPendingFlags(ins, flagsDead)) FlushFlags();
         uint next = (uint)ins.NextIP & _ipMask;
         // PAUSE (F3 90) is a spin-wait hint: nothing architectural happens (SDM PAUSE).
         if (ins.Code == Code.Pause) return Result.Handled;
@@ -606,7 +615,7 @@ internal sealed class InlineEmitter
     /// read flags; their only way out mid-instruction is a fault or stop path, which stores it), and the ones that
     /// read flags from the pending producer's own locals (INC/DEC for CF, Jcc/SETcc/CMOVcc).
     /// </summary>
-    private bool KeepsPendingFlags(in Instruction ins)
+    private bool KeepsPendingFlags(in Instruction ins, bool flagsDead)
     {
         if (ins.HasLockPrefix || ins.HasRepPrefix || ins.HasRepnePrefix) return false;
         switch (ins.Mnemonic)
@@ -618,7 +627,8 @@ internal sealed class InlineEmitter
             case Mnemonic.Add: case Mnemonic.Sub: case Mnemonic.Cmp: case Mnemonic.And: case Mnemonic.Or: case Mnemonic.Xor: case Mnemonic.Test:
                 return true;
             case Mnemonic.Inc: case Mnemonic.Dec:
-                return _producer is { } p && _pending is { } q && p.R == q.R;
+                // Dead flags: the old CF is not merged, so nothing reads the record (a fault inside still stores it).
+                return flagsDead || _producer is { } p && _pending is { } q && p.R == q.R;
             case Mnemonic.Shl: case Mnemonic.Sal: case Mnemonic.Shr: case Mnemonic.Sar:
                 // By a non-zero constant: replaces the pending record when inlined; a helper-run one flushes it first.
                 return ins.OpCount < 2 || ins.Op1Kind == OpKind.Immediate8 && (ins.Immediate8 & 0x1F) != 0;

@@ -158,7 +158,7 @@ internal sealed class BlockCompiler
     /// For each Jcc that is not the last instruction, the index of the later instruction of the block it targets (or
     /// −1): taken, both tiers continue there inside the block. Null when no Jcc targets a later instruction.
     /// </summary>
-    internal static int[]? ForwardJoins(Instruction[] insns, uint ipMask)
+    private static int[]? ForwardJoins(Instruction[] insns, uint ipMask)
     {
         int[]? joins = null;
         for (int k = 0; k < insns.Length - 1; k++)
@@ -248,7 +248,7 @@ internal sealed class BlockCompiler
         // A tight loop (a jump back to the first instruction) may loop inside the method; never when single-stepping
         // or with debug breakpoints armed (those blocks hold one instruction and each must return to the dispatcher).
         Label? loopStart = (block.Mode & (64 | 128)) == 0 ? il.DefineLabel() : null;
-        var inline = new InlineEmitter(il, index, status, faultExit, dynamicExit, ipMask, block.Mode, insns, loopStart, (uint)insns[0].IP & ipMask);
+        var inline = new InlineEmitter(il, index, status, faultExit, dynamicExit, ipMask, block.Mode, block, loopStart, (uint)insns[0].IP & ipMask);
         inline.EmitEntry();
         if (loopStart.HasValue) il.MarkLabel(loopStart.Value);
         var dead = DeadFlagProducers(insns);

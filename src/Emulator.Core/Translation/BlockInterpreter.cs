@@ -35,25 +35,27 @@ internal static class BlockInterpreter
             cpu.Rip = (uint)ins.NextIP & mask;
             int status = ((delegate*<CpuState, ref Instruction, int>)Unsafe.Add(ref fn, k))(cpu, ref ins);
             if (status == Helpers.Continue) continue;
-            if (status == Helpers.EndBlock && block.ForwardJoins is { } joins && joins[k] > k && cpu.Rip == ((uint)insns[joins[k]].IP & mask))
+            if (status == Helpers.EndBlock)
             {
-                // A Jcc taken to a later instruction of this block goes on there, as the compiled block does (the same
-                // block boundaries in both tiers keep interrupt delivery independent of when a block is compiled);
-                // the skipped instructions are not retired.
-                cpu.Retired -= joins[k] - (k + 1);
-                k = joins[k] - 1;
-                continue;
+                if (block.ForwardJoins is { } joins && joins[k] > k && cpu.Rip == ((uint)insns[joins[k]].IP & mask))
+                {
+                    // A Jcc taken to a later instruction of this block goes on there, as the compiled block does (the
+                    // same block boundaries in both tiers keep interrupt delivery independent of when a block is
+                    // compiled); the skipped instructions are not retired.
+                    cpu.Retired -= joins[k] - (k + 1);
+                    k = joins[k] - 1;
+                    continue;
+                }
+                if (block.SideExitOf is { } sides && sides[k] >= 0)
+                {
+                    // A Jcc taken inside the block: its own side exit, as in the compiled tier.
+                    cpu.Retired += k + 1;
+                    return BlockExit.FirstSide + sides[k];
+                }
+                // The block's last instruction branched (near, so the mode is unchanged): leave as the compiled block
+                // does, through a static or indirect exit the dispatcher can link and chain, not the dynamic exit.
+                if (k == insns.Length - 1 && ins.FlowControl != FlowControl.Next && block.InterpretedExit != TranslatedBlock.ExitDynamic) break;
             }
-            if (status == Helpers.EndBlock && block.SideExitOf is { } sides && sides[k] >= 0)
-            {
-                // A Jcc taken inside the block: its own side exit, as in the compiled tier.
-                cpu.Retired += k + 1;
-                return BlockExit.FirstSide + sides[k];
-            }
-            // The block's last instruction branched (near, so the mode is unchanged): leave as the compiled block does,
-            // through a static or indirect exit the dispatcher can link and chain, not through the dynamic exit.
-            if (status == Helpers.EndBlock && k == insns.Length - 1 && ins.FlowControl != FlowControl.Next
-                && block.InterpretedExit != TranslatedBlock.ExitDynamic) break;
             return BlockCompiler.HelperExit(block, cpu, k, status);
         }
         cpu.Retired += insns.Length;

@@ -56,7 +56,7 @@ public static partial class Helpers
     }
 
     // CPUID.1 feature bits (SDM Vol. 2A Tables 3-10, 3-11).
-    private const uint CpuidMmx = 1u << 23, CpuidSse = 1u << 25, CpuidSse2 = 1u << 26, CpuidSse3 = 1u << 0, CpuidSsse3 = 1u << 9;
+    internal const uint CpuidMmx = 1u << 23, CpuidSse = 1u << 25, CpuidSse2 = 1u << 26, CpuidSse3 = 1u << 0, CpuidSsse3 = 1u << 9;
 
     /// <summary>Whether the CPU model advertises the instruction's feature set (others are #UD).</summary>
     private static bool ModelHas(CpuState cpu, in Instruction i)

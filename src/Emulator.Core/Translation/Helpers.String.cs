@@ -13,37 +13,22 @@ public static partial class Helpers
 
     /// <summary>
     /// True for 16-bit addressing (SI/DI). The string forms have at most two operands and the memory ones tell the
-    /// address size; this looks at those two rather than calling GetOpKind per operand.
+    /// address size; operand 0 is read directly (the common case), the rest through the operand-kind table.
     /// </summary>
     private static bool StringAddress16(in Instruction i)
     {
-        switch (i.Op0Kind)
-        {
-            case OpKind.MemorySegSI:
-            case OpKind.MemorySegDI:
-            case OpKind.MemoryESDI:
-                return true;
-            case OpKind.MemorySegESI:
-            case OpKind.MemorySegEDI:
-            case OpKind.MemoryESEDI:
-                return false;
-        }
-        for (int k = 1; k < i.OpCount; k++)
-        {
-            switch (Operands.Kind(i, k))
-            {
-                case OpKind.MemorySegSI:
-                case OpKind.MemorySegDI:
-                case OpKind.MemoryESDI:
-                    return true;
-                case OpKind.MemorySegESI:
-                case OpKind.MemorySegEDI:
-                case OpKind.MemoryESEDI:
-                    return false;
-            }
-        }
-        return false;
+        int a16 = Address16Of(i.Op0Kind);
+        for (int k = 1; a16 < 0 && k < i.OpCount; k++) a16 = Address16Of(Operands.Kind(i, k));
+        return a16 > 0;
     }
+
+    /// <summary>1 for a SI/DI memory operand, 0 for ESI/EDI, −1 for any other operand kind.</summary>
+    private static int Address16Of(OpKind k) => k switch
+    {
+        OpKind.MemorySegSI or OpKind.MemorySegDI or OpKind.MemoryESDI => 1,
+        OpKind.MemorySegESI or OpKind.MemorySegEDI or OpKind.MemoryESEDI => 0,
+        _ => -1,
+    };
 
     private static int StringSizeOf(Mnemonic m) => m switch
     {

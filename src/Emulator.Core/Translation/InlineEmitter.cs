@@ -120,22 +120,19 @@ internal sealed class InlineEmitter
     /// register any instruction of the block uses (Iced's used-register info, implicit ones included), loaded by
     /// <see cref="EmitRegisterLoads"/> at the method's entry. <see cref="_dirty"/> are the ones an instruction may
     /// write: they are stored back to CpuState before anything else can look at them — on every exit, fault and stop
-    /// path, and before a call that reads or writes registers in CpuState (helpers, MUL), which is followed by a
-    /// reload of what it may have written. The loop back-edge keeps them in locals.
+    /// path, and before a call that reads or writes registers in CpuState or may fault (see <see cref="EmitWriteBack()"/>).
+    /// The loop back-edge keeps them in locals.
     /// </summary>
     private readonly LocalBuilder?[] _gpr = new LocalBuilder?[8];
-
-    /// <summary>Side exits emitted so far (Jcc inside the block, <see cref="BlockExit.FirstSide"/> + n).</summary>
-    private int _sideExits;
 
     /// <summary>Per instruction: the label a forward branch inside the block jumps to, if any does.</summary>
     private readonly Label?[] _joins;
 
-
-    /// <summary>The index of the later instruction Jcc <paramref name="from"/> targets (<see cref="BlockCompiler.ForwardJoins"/>), or null.</summary>
+    /// <summary>The index of the later instruction Jcc <paramref name="from"/> targets (<see cref="TranslatedBlock.ForwardJoins"/>), or null.</summary>
     private int? JoinIndex(int from) => _forwardJoins is { } j && j[from] > from ? j[from] : null;
 
-    private readonly int[]? _forwardJoins;
+    /// <summary>The decoded block's forward joins and side-exit numbers: the interpreted tier goes by the same ones.</summary>
+    private readonly int[]? _forwardJoins, _sideExitOf;
     private readonly bool[] _dirty = new bool[8];
     private readonly LocalBuilder _ea, _lin, _entry, _val, _a, _b, _r, _stop, _val64;
     private readonly Label? _loopStart;
@@ -175,10 +172,12 @@ internal sealed class InlineEmitter
     /// compiled method (see <see cref="EmitBranchExit"/>); null when every exit must return to the dispatcher.
     /// </param>
     public InlineEmitter(ILGenerator il, LocalBuilder index, LocalBuilder status, Label faultExit, Label dynamicExit, uint ipMask, int mode,
-        Instruction[] block, Label? loopStart = null, uint startEip = 0)
+        TranslatedBlock translated, Label? loopStart = null, uint startEip = 0)
     {
+        var block = translated.Instructions;
         _joins = new Label?[block.Length];
-        _forwardJoins = BlockCompiler.ForwardJoins(block, ipMask);
+        _forwardJoins = translated.ForwardJoins;
+        _sideExitOf = translated.SideExitOf;
         foreach (ref var ins in block.AsSpan())
         {
             var info = InfoFactory.GetInfo(ins);
@@ -505,7 +504,7 @@ internal sealed class InlineEmitter
             EmitCondition((int)ins.ConditionCode - 1);
             _il.Emit(OpCodes.Brfalse, fallThrough);
             EmitLimitCheck(target);
-            EmitBranchExit(k + 1, target, BlockExit.FirstSide + _sideExits++);
+            EmitBranchExit(k + 1, target, BlockExit.FirstSide + _sideExitOf![k]);
             _il.MarkLabel(fallThrough);
             return Result.Handled;
         }
@@ -556,18 +555,14 @@ internal sealed class InlineEmitter
     {
         if (_carryOp is null)
         {
-            // A back-edge from inside the block (or a block that does not carry records): the record is stored here,
-            // on this path only — the code after a side exit's branch goes on with it still pending.
+            // A block that does not carry records: the record is stored here, on this path only — the code after a
+            // side exit's branch goes on with it still pending.
             EmitPendingStore();
             return;
         }
         if (_pending is { } p)
         {
-            if (_pendingShift is { } f && f.Flags == p.B)
-            {
-                EmitShiftPart(f.Function, f.Size, f.A, f.Count);
-                _il.Emit(OpCodes.Stloc, f.Flags);
-            }
+            EmitDeferredShiftFlags(p.B);
             _il.Emit(OpCodes.Ldc_I4, (int)LazyFlags.Op(p.Kind, p.Size));
             _il.Emit(OpCodes.Stloc, _carryOp!);
             _il.Emit(OpCodes.Ldloc, p.A);
@@ -586,6 +581,14 @@ internal sealed class InlineEmitter
         // else: no producer and no flush in the whole pass — the carried record (or none) stays as it is.
     }
 
+    /// <summary>When the pending record is a deferred shift's (flags word <paramref name="flags"/>): computes that word here.</summary>
+    private void EmitDeferredShiftFlags(LocalBuilder flags)
+    {
+        if (_pendingShift is not { } f || f.Flags != flags) return;
+        EmitShiftPart(f.Function, f.Size, f.A, f.Count);
+        _il.Emit(OpCodes.Stloc, f.Flags);
+    }
+
     /// <summary>Stores the pending producer's record on the current path only (an exit or fault branch); it stays pending.</summary>
     public void EmitPendingStore()
     {
@@ -602,11 +605,7 @@ internal sealed class InlineEmitter
             return;
         }
         if (_pending is not { } p) return;
-        if (_pendingShift is { } f && f.Flags == p.B)
-        {
-            EmitShiftPart(f.Function, f.Size, f.A, f.Count);
-            _il.Emit(OpCodes.Stloc, f.Flags);
-        }
+        EmitDeferredShiftFlags(p.B);
         StoreLazy(p.Kind, p.Size, p.A, p.B, p.R);
     }
 
@@ -1008,7 +1007,6 @@ internal sealed class InlineEmitter
         _il.Emit(OpCodes.Call, f);
     }
 
-    /// <summary>XCHG between general registers (the memory forms are locked and stay with the helper).</summary>
     /// <summary>RDTSC: EDX:EAX ← the time-stamp counter (the helper raises #GP(0) when CR4.TSD forbids it).</summary>
     private Result Rdtsc(ref Instruction ins)
     {
@@ -1036,6 +1034,7 @@ internal sealed class InlineEmitter
         return Result.Handled;
     }
 
+    /// <summary>XCHG between general registers (the memory forms are locked and stay with the helper).</summary>
     private Result Xchg(ref Instruction ins)
     {
         if (ins.Op0Kind != OpKind.Register || ins.Op1Kind != OpKind.Register) return Result.NotHandled;

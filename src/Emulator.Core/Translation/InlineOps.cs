@@ -230,7 +230,5 @@ internal static class InlineOps
 
     /// <summary>LFENCE/MFENCE exist (CPUID.1:EDX.SSE2); otherwise the helper raises #UD.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool HasSse2(CpuState cpu) => (cpu.Model.Features1Edx & Sse2Feature) != 0;
-
-    private const uint Sse2Feature = 1u << 26; // CPUID.1:EDX bit 26 (SDM Vol. 2A Table 3-11)
+    public static bool HasSse2(CpuState cpu) => (cpu.Model.Features1Edx & Helpers.CpuidSse2) != 0;
 }
